@@ -1,0 +1,128 @@
+//! The request body: multipart head, the file's chunks, the tail. It has an exact size, so
+//! hyper sends `Content-Length` (never chunked); it counts bytes for progress as it hands them
+//! over, and stops at once when the task is aborted.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::UploadError;
+use crate::file_reader::Chunk;
+use crate::listeners::Listeners;
+use crate::multipart::MultipartLayout;
+use crate::progress::ProgressThrottle;
+
+enum Stage {
+    Head,
+    File,
+    Tail,
+    Done,
+}
+
+/// The streaming multipart body of one upload.
+pub struct UploadBody {
+    stage: Stage,
+    layout: MultipartLayout,
+    file_len: u64,
+    file_sent: u64,
+    chunks: mpsc::Receiver<Chunk>,
+    sent: u64,
+    total: u64,
+    throttle: ProgressThrottle,
+    listeners: Arc<Listeners>,
+    token: CancellationToken,
+}
+
+impl UploadBody {
+    /// A body that frames `file_len` bytes from `chunks` with `layout`.
+    pub fn new(
+        layout: MultipartLayout,
+        file_len: u64,
+        chunks: mpsc::Receiver<Chunk>,
+        listeners: Arc<Listeners>,
+        token: CancellationToken,
+    ) -> Self {
+        let total = layout.content_length(file_len);
+        UploadBody {
+            stage: Stage::Head,
+            layout,
+            file_len,
+            file_sent: 0,
+            chunks,
+            sent: 0,
+            total,
+            throttle: ProgressThrottle::new(total, Instant::now()),
+            listeners,
+            token,
+        }
+    }
+
+    /// Counts `data` as handed over, emits progress if due, and wraps it in a frame.
+    fn hand_over(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
+        self.sent += data.len() as u64;
+        if let Some(event) = self.throttle.advance(self.sent, Instant::now()) {
+            self.listeners.emit_progress(event, self.sent == self.total);
+        }
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+}
+
+impl Body for UploadBody {
+    type Data = Bytes;
+    type Error = UploadError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
+        if self.token.is_cancelled() {
+            self.stage = Stage::Done;
+            return Poll::Ready(Some(Err(UploadError::abort())));
+        }
+        loop {
+            match self.stage {
+                Stage::Head => {
+                    self.stage = Stage::File;
+                    let head = self.layout.head.clone();
+                    return self.hand_over(head);
+                }
+                Stage::File => match self.chunks.poll_recv(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        self.file_sent += chunk.len() as u64;
+                        return self.hand_over(chunk);
+                    }
+                    Poll::Ready(Some(Err(err))) => {
+                        self.stage = Stage::Done;
+                        return Poll::Ready(Some(Err(err)));
+                    }
+                    Poll::Ready(None) if self.file_sent != self.file_len => {
+                        self.stage = Stage::Done;
+                        return Poll::Ready(Some(Err(UploadError::file_changed())));
+                    }
+                    Poll::Ready(None) => self.stage = Stage::Tail,
+                    Poll::Pending => return Poll::Pending,
+                },
+                Stage::Tail => {
+                    self.stage = Stage::Done;
+                    let tail = self.layout.tail.clone();
+                    return self.hand_over(tail);
+                }
+                Stage::Done => return Poll::Ready(None),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.total - self.sent)
+    }
+}

@@ -1,0 +1,210 @@
+//! What JavaScript passes to `UploadTask.start`, and its validation into a [`UploadPlan`].
+//!
+//! `index.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
+//! `formData` into string pairs; this module checks what only the HTTP layer knows: the URL's
+//! scheme, header names that are HTTP tokens, header values without CR, LF or NUL.
+
+use std::time::Duration;
+
+use napi_derive::napi;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Url;
+
+use crate::error::UploadError;
+
+/// One `name: value` pair, as a string pair.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct NameValue {
+    /// The header or form field name.
+    pub name: String,
+    /// Its value, already converted to a string.
+    pub value: String,
+}
+
+/// The normalized options of one upload, as `index.js` hands them to the native task.
+#[napi(object)]
+#[derive(Debug, Clone)]
+pub struct UploadRequest {
+    /// `http:` or `https:` URL to POST to.
+    pub url: String,
+    /// Path of the file to send.
+    pub file_path: String,
+    /// Multipart field name of the file part.
+    pub name: String,
+    /// `filename` of the file part.
+    pub file_name: String,
+    /// Request headers in the caller's order.
+    pub header: Vec<NameValue>,
+    /// Text fields sent before the file, in order.
+    pub form_data: Vec<NameValue>,
+    /// Deadline in milliseconds from the start; absent means none.
+    pub timeout: Option<f64>,
+}
+
+/// Headers the upload always sets itself; a caller's value for them is dropped.
+const OWN_HEADERS: [&str; 4] = [
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "host",
+];
+
+/// A validated request, ready to send.
+#[derive(Debug)]
+pub struct UploadPlan {
+    /// Where to send it.
+    pub url: Url,
+    /// Path of the file to send.
+    pub file_path: String,
+    /// Multipart field name of the file part.
+    pub field_name: String,
+    /// `filename` of the file part.
+    pub file_name: String,
+    /// Caller headers, minus the upload's own.
+    pub headers: HeaderMap,
+    /// Text fields, in order.
+    pub form_fields: Vec<(String, String)>,
+    /// How long the whole upload may take; `None` for no deadline.
+    pub timeout: Option<Duration>,
+}
+
+impl UploadRequest {
+    /// Checks the request and builds the plan, or says which parameter is wrong.
+    pub fn validate(self) -> Result<UploadPlan, UploadError> {
+        let url = parse_url(&self.url)?;
+        if self.name.is_empty() {
+            return Err(UploadError::invalid_value(
+                "parameter.name should be a non-empty String",
+            ));
+        }
+        if self.file_path.is_empty() {
+            return Err(UploadError::invalid_value(
+                "parameter.filePath should be a non-empty String",
+            ));
+        }
+        Ok(UploadPlan {
+            url,
+            file_path: self.file_path,
+            field_name: self.name,
+            file_name: self.file_name,
+            headers: header_map(&self.header)?,
+            form_fields: self
+                .form_data
+                .into_iter()
+                .map(|f| (f.name, f.value))
+                .collect(),
+            timeout: deadline(self.timeout)?,
+        })
+    }
+}
+
+fn parse_url(raw: &str) -> Result<Url, UploadError> {
+    let url = Url::parse(raw).map_err(|e| {
+        UploadError::invalid_value(format!("parameter.url is not a valid URL ({e}): {raw:?}"))
+    })?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(UploadError::invalid_value(format!(
+            "parameter.url should use http: or https:, not {other}:"
+        ))),
+    }
+}
+
+/// Builds the header map, rejecting names that are not tokens and values with CR, LF or NUL.
+pub fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
+    let mut map = HeaderMap::new();
+    for pair in pairs {
+        let name = HeaderName::from_bytes(pair.name.as_bytes()).map_err(|_| {
+            UploadError::invalid_value(format!(
+                "parameter.header has an invalid name {:?}",
+                pair.name
+            ))
+        })?;
+        let value = HeaderValue::from_str(&pair.value).map_err(|_| {
+            UploadError::invalid_value(format!(
+                "parameter.header[{:?}] has an invalid value (CR, LF, NUL and other control characters are not allowed)",
+                pair.name
+            ))
+        })?;
+        if OWN_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn deadline(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
+    match timeout_ms {
+        None => Ok(None),
+        Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(
+            "parameter.timeout should be a non-negative Number",
+        )),
+        Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(name: &str, value: &str) -> NameValue {
+        NameValue {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn header_names_must_be_tokens() {
+        assert!(header_map(&[pair("X Bad", "v")]).is_err());
+        assert!(header_map(&[pair("X-Bad\r\nInjected", "v")]).is_err());
+        assert!(header_map(&[pair("", "v")]).is_err());
+        assert!(header_map(&[pair("X-Good_1", "v")]).is_ok());
+    }
+
+    #[test]
+    fn header_values_reject_cr_lf_nul() {
+        for bad in ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\0b"] {
+            let err = header_map(&[pair("X-A", bad)]).unwrap_err();
+            assert_eq!(err.code, crate::error::ErrorCode::InvalidArgValue);
+        }
+        assert!(header_map(&[pair("X-A", "tab\tand ünïcode")]).is_ok());
+    }
+
+    #[test]
+    fn own_headers_are_dropped_and_repeats_kept() {
+        let map = header_map(&[
+            pair("Content-Type", "text/plain"),
+            pair("content-length", "3"),
+            pair("Host", "evil"),
+            pair("Transfer-Encoding", "chunked"),
+            pair("X-A", "1"),
+            pair("x-a", "2"),
+        ])
+        .unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(map.get_all("x-a").iter().count(), 2);
+    }
+
+    #[test]
+    fn deadlines() {
+        assert_eq!(deadline(None).unwrap(), None);
+        assert_eq!(
+            deadline(Some(1500.0)).unwrap(),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(deadline(Some(f64::INFINITY)).unwrap(), None);
+        assert_eq!(deadline(Some(1e300)).unwrap(), None);
+        assert!(deadline(Some(-1.0)).is_err());
+        assert!(deadline(Some(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn urls_must_be_http() {
+        assert!(parse_url("ftp://x/").is_err());
+        assert!(parse_url("not a url").is_err());
+        assert!(parse_url("https://127.0.0.1:1/up").is_ok());
+    }
+}

@@ -1,0 +1,114 @@
+//! The native `UploadTask` class: starts the upload future, cancels it, and holds its listeners.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::{Env, Status};
+use napi_derive::napi;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::client_for;
+use crate::listeners::{HeadersEvent, Listener, Listeners};
+use crate::options::UploadRequest;
+use crate::progress::ProgressEvent;
+use crate::response::{UploadFailure, UploadSuccess};
+use crate::upload::run_upload;
+
+/// How the native promise of `start` settles: it always resolves, with one of these.
+pub type UploadOutcome = Either<UploadSuccess, UploadFailure>;
+
+/// One upload. `uploadFile` in `index.js` wraps it; use it directly only for the low-level API:
+/// `start` once, listeners by id, `abort` at any time.
+#[napi]
+pub struct UploadTask {
+    token: CancellationToken,
+    listeners: Arc<Listeners>,
+    started: AtomicBool,
+}
+
+impl Default for UploadTask {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[napi]
+impl UploadTask {
+    /// A task that has not started yet.
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        UploadTask {
+            token: CancellationToken::new(),
+            listeners: Arc::new(Listeners::default()),
+            started: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts the upload. The promise always resolves: with `{ statusCode, data, header,
+    /// cookies }` on a response, or `{ code, reason }` on failure. A task starts once.
+    #[napi(ts_return_type = "Promise<UploadSuccess | UploadFailure>")]
+    pub fn start<'env>(
+        &self,
+        env: &'env Env,
+        request: UploadRequest,
+    ) -> napi::Result<PromiseRaw<'env, UploadOutcome>> {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return Err(napi::Error::new(
+                Status::InvalidArg,
+                "this UploadTask was already started",
+            ));
+        }
+        let started = Instant::now();
+        let client = client_for(env)?;
+        let token = self.token.clone();
+        let listeners = self.listeners.clone();
+        env.spawn_future(async move {
+            let result = match request.validate() {
+                Ok(plan) => run_upload(plan, client, listeners.clone(), token, started).await,
+                Err(err) => Err(err),
+            };
+            listeners.close();
+            Ok(match result {
+                Ok(success) => Either::A(success),
+                Err(err) => Either::B(UploadFailure {
+                    code: err.code.as_str().to_string(),
+                    reason: err.reason,
+                }),
+            })
+        })
+    }
+
+    /// Cancels the upload: no further body byte is sent, the connection is closed and the
+    /// promise of `start` resolves with code `ABORT_ERR`. A no-op once settled.
+    #[napi]
+    pub fn abort(&self) {
+        self.token.cancel();
+        self.listeners.close();
+    }
+
+    /// Adds a progress listener; returns its id for `offProgressUpdate`.
+    #[napi(ts_args_type = "listener: (event: ProgressEvent) => void")]
+    pub fn on_progress_update(&self, listener: Listener<ProgressEvent>) -> u32 {
+        self.listeners.add_progress(listener)
+    }
+
+    /// Removes the progress listener with this id, or every one without an id.
+    #[napi]
+    pub fn off_progress_update(&self, id: Option<u32>) {
+        self.listeners.remove_progress(id)
+    }
+
+    /// Adds a response-headers listener; returns its id for `offHeadersReceived`.
+    #[napi(ts_args_type = "listener: (event: HeadersEvent) => void")]
+    pub fn on_headers_received(&self, listener: Listener<HeadersEvent>) -> u32 {
+        self.listeners.add_headers(listener)
+    }
+
+    /// Removes the headers listener with this id, or every one without an id.
+    #[napi]
+    pub fn off_headers_received(&self, id: Option<u32>) {
+        self.listeners.remove_headers(id)
+    }
+}

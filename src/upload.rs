@@ -1,0 +1,103 @@
+//! The upload future: open the file, send the multipart body, deliver the headers, read the
+//! response; raced against `abort()` and the deadline.
+
+use std::future::pending;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::Client;
+use tokio_util::sync::CancellationToken;
+
+use crate::body::UploadBody;
+use crate::error::{ErrorCode, UploadError};
+use crate::file_reader;
+use crate::listeners::{HeadersEvent, Listeners};
+use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
+use crate::options::UploadPlan;
+use crate::response::{cookies, header_object, UploadSuccess};
+
+/// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
+/// (counted from `started`).
+pub async fn run_upload(
+    plan: UploadPlan,
+    client: Client,
+    listeners: Arc<Listeners>,
+    token: CancellationToken,
+    started: Instant,
+) -> Result<UploadSuccess, UploadError> {
+    let deadline = plan.timeout.and_then(|t| started.checked_add(t));
+    let timer = async move {
+        match deadline {
+            Some(at) => tokio::time::sleep_until(at.into()).await,
+            None => pending::<()>().await,
+        }
+    };
+    let work = send(plan, client, listeners, token.clone());
+    tokio::select! {
+        biased;
+        _ = token.cancelled() => Err(UploadError::abort()),
+        _ = timer => Err(UploadError::timeout()),
+        result = work => result,
+    }
+}
+
+async fn send(
+    plan: UploadPlan,
+    client: Client,
+    listeners: Arc<Listeners>,
+    token: CancellationToken,
+) -> Result<UploadSuccess, UploadError> {
+    let opened = file_reader::open(plan.file_path.clone()).await?;
+    let file_len = opened.len;
+    let layout = MultipartLayout::new(
+        random_boundary(),
+        &plan.form_fields,
+        &plan.field_name,
+        &plan.file_name,
+        &content_type_for(&plan.file_name, &plan.file_path),
+    );
+    let content_type = HeaderValue::from_str(&layout.content_type())
+        .map_err(|e| UploadError::new(ErrorCode::Network, e.to_string()))?;
+    let chunks = file_reader::spawn_reader(opened, plan.file_path);
+    let body = UploadBody::new(layout, file_len, chunks, listeners.clone(), token);
+
+    let mut headers = plan.headers;
+    headers.insert(CONTENT_TYPE, content_type);
+    let response = client
+        .post(plan.url)
+        .headers(headers)
+        .body(reqwest::Body::wrap(body))
+        .send()
+        .await
+        .map_err(|e| UploadError::from_http(&e))?;
+
+    let header = header_object(response.headers());
+    let cookies = cookies(response.headers());
+    listeners.delivered().await;
+    listeners.emit_headers(HeadersEvent {
+        header: header.clone(),
+    });
+    listeners.delivered().await;
+
+    let status_code = u32::from(response.status().as_u16());
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| UploadError::from_http(&e))?;
+    Ok(UploadSuccess {
+        status_code,
+        data: String::from_utf8_lossy(&bytes).into_owned(),
+        header,
+        cookies,
+    })
+}
+
+/// The file part's type: from the name the server sees, else from the path on disk.
+fn content_type_for(file_name: &str, file_path: &str) -> String {
+    let by_name = guess_content_type(file_name);
+    if by_name != "application/octet-stream" {
+        return by_name;
+    }
+    guess_content_type(file_path)
+}
