@@ -5,9 +5,9 @@ use std::fs::File;
 use std::io::Read;
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::error::UploadError;
+use crate::error::{ErrorCode, UploadError};
 
 /// Bytes read from disk in one go; large reads keep syscalls and copies per GiB low.
 pub const CHUNK_SIZE: usize = 1 << 20;
@@ -18,22 +18,34 @@ pub const READ_AHEAD: usize = 3;
 pub type Chunk = Result<Bytes, UploadError>;
 
 /// An open regular file and its size at the moment it was opened.
-pub struct OpenFile {
-    /// The open file.
-    pub file: File,
-    /// Its size when opened: the size the body announces.
-    pub len: u64,
+struct OpenFile {
+    file: File,
+    len: u64,
 }
 
-/// Opens `path` for reading and checks that it is a regular file, off the async threads.
-pub async fn open(path: String) -> Result<OpenFile, UploadError> {
-    let opened = tokio::task::spawn_blocking(move || open_blocking(&path)).await;
-    opened.unwrap_or_else(|e| {
+/// Opens `path` and starts reading it on one blocking thread. Returns the file's size (the
+/// size the body announces) and a receiver that yields exactly that many bytes in chunks, or an
+/// error as soon as the file turns out shorter or longer. Dropping the receiver stops the reader.
+pub async fn start(path: String) -> Result<(u64, mpsc::Receiver<Chunk>), UploadError> {
+    let (opened_tx, opened_rx) = oneshot::channel();
+    let (tx, rx) = mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || match open_blocking(&path) {
+        Err(err) => {
+            let _ = opened_tx.send(Err(err));
+        }
+        Ok(OpenFile { file, len }) => {
+            if opened_tx.send(Ok(len)).is_ok() {
+                read_exactly(file, len, &path, |chunk| tx.blocking_send(chunk).is_ok());
+            }
+        }
+    });
+    let len = opened_rx.await.unwrap_or_else(|_| {
         Err(UploadError::new(
-            crate::error::ErrorCode::Network,
-            format!("could not open the file: {e}"),
+            ErrorCode::Network,
+            "the file reader stopped before opening the file",
         ))
-    })
+    })?;
+    Ok((len, rx))
 }
 
 fn open_blocking(path: &str) -> Result<OpenFile, UploadError> {
@@ -43,13 +55,13 @@ fn open_blocking(path: &str) -> Result<OpenFile, UploadError> {
         .map_err(|e| UploadError::from_file_io(&e, "fstat", path))?;
     if meta.is_dir() {
         return Err(UploadError::new(
-            crate::error::ErrorCode::IsDirectory,
+            ErrorCode::IsDirectory,
             format!("EISDIR: illegal operation on a directory, read '{path}'"),
         ));
     }
     if !meta.is_file() {
         return Err(UploadError::new(
-            crate::error::ErrorCode::NotRegularFile,
+            ErrorCode::NotRegularFile,
             format!("not a regular file: '{path}'"),
         ));
     }
@@ -57,18 +69,6 @@ fn open_blocking(path: &str) -> Result<OpenFile, UploadError> {
         file,
         len: meta.len(),
     })
-}
-
-/// Starts reading `opened` on a blocking thread; the receiver yields exactly `opened.len` bytes
-/// in chunks, or an error as soon as the file turns out shorter or longer than that.
-/// Dropping the receiver stops the reader.
-pub fn spawn_reader(opened: OpenFile, path: String) -> mpsc::Receiver<Chunk> {
-    let (tx, rx) = mpsc::channel(READ_AHEAD);
-    tokio::task::spawn_blocking(move || {
-        let OpenFile { file, len } = opened;
-        read_exactly(file, len, &path, |chunk| tx.blocking_send(chunk).is_ok());
-    });
-    rx
 }
 
 /// Reads `len` bytes of `file` in chunks, handing each to `send` (which returns false to stop).
@@ -112,7 +112,6 @@ fn read_exactly(mut file: File, len: u64, path: &str, mut send: impl FnMut(Chunk
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorCode;
     use std::io::Write;
 
     fn temp_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {

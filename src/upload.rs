@@ -48,22 +48,21 @@ async fn send(
     listeners: Arc<Listeners>,
     token: CancellationToken,
 ) -> Result<UploadSuccess, UploadError> {
-    let opened = file_reader::open(plan.file_path.clone()).await?;
-    let file_len = opened.len;
+    let content_type = content_type_for(&plan.file_name, &plan.file_path);
+    let (file_len, chunks) = file_reader::start(plan.file_path).await?;
     let layout = MultipartLayout::new(
         random_boundary(),
         &plan.form_fields,
         &plan.field_name,
         &plan.file_name,
-        &content_type_for(&plan.file_name, &plan.file_path),
+        &content_type,
     );
-    let content_type = HeaderValue::from_str(&layout.content_type())
+    let request_content_type = HeaderValue::from_str(&layout.content_type())
         .map_err(|e| UploadError::new(ErrorCode::Network, e.to_string()))?;
-    let chunks = file_reader::spawn_reader(opened, plan.file_path);
     let body = UploadBody::new(layout, file_len, chunks, listeners.clone(), token);
 
     let mut headers = plan.headers;
-    headers.insert(CONTENT_TYPE, content_type);
+    headers.insert(CONTENT_TYPE, request_content_type);
     let response = client
         .post(plan.url)
         .headers(headers)
