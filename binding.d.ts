@@ -14,7 +14,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * `start` once, listeners by id, `abort` at any time.
  */
 export declare class UploadTask {
-  /** A task that has not started yet. */
+  /**
+   * A task that has not started yet. It is cancelled with its environment (a terminated
+   * worker, an exiting process) as if `abort()` had been called.
+   */
   constructor()
   /**
    * Starts the upload. The promise always resolves: with `{ statusCode, data, header,

@@ -10,6 +10,7 @@
  */
 
 const path = require('node:path')
+const { performance } = require('node:perf_hooks')
 const { UploadTask } = require('./binding.js')
 
 /** Default deadline of a whole upload, in milliseconds (Taro's and WeChat's). */
@@ -166,7 +167,7 @@ function checkListener(method, fn) {
  * and `headersReceive`.
  */
 function uploadFile(options) {
-  const native = new UploadTask()
+  const calledAt = performance.now()
   let over = false // settled, or abort() was called: no more listener calls
   let settled = false
   let resolvePromise
@@ -178,12 +179,23 @@ function uploadFile(options) {
 
   let callbacks = {}
   let problem = null
+  let request = null
+  let native = null
   try {
     ;({ callbacks, problem } = pickCallbacks(options))
+    if (!problem) request = normalize(options)
   } catch (thrown) {
-    problem = new ParameterError('ERR_INVALID_ARG_VALUE', `parameter could not be read: ${describe(thrown)}`)
+    problem =
+      thrown instanceof ParameterError
+        ? thrown
+        : new ParameterError('ERR_INVALID_ARG_VALUE', `parameter could not be read: ${describe(thrown)}`)
   }
   if (callbacks.fail || callbacks.complete) promise.catch(() => {})
+  try {
+    native = new UploadTask()
+  } catch (thrown) {
+    problem = problem || { code: 'ERR_NETWORK', reason: `the upload could not be created: ${describe(thrown)}` }
+  }
 
   function settle(outcome) {
     if (settled) return
@@ -208,25 +220,27 @@ function uploadFile(options) {
     }
   }
 
-  if (!problem) {
+  // The upload starts on the next tick, so that listeners registered and abort() called in the
+  // same tick as uploadFile() take effect before the first byte moves.
+  process.nextTick(() => {
+    if (problem) return settle(problem)
+    if (over) return // aborted before it started; abort() settles
+    if (request.timeout !== undefined) {
+      request.timeout = Math.max(0, request.timeout - (performance.now() - calledAt))
+    }
     try {
-      const request = normalize(options)
       native.start(request).then(settle, (thrown) => settle({ code: 'ERR_NETWORK', reason: describe(thrown) }))
     } catch (thrown) {
-      problem =
-        thrown instanceof ParameterError
-          ? thrown
-          : new ParameterError('ERR_INVALID_ARG_VALUE', `parameter could not be read: ${describe(thrown)}`)
+      settle({ code: 'ERR_NETWORK', reason: describe(thrown) })
     }
-  }
-  if (problem) process.nextTick(settle, problem)
+  })
 
   /** Registrations of one kind of listener: the caller's function and the native id. */
   function listenerKind(onMethod, offMethod, label) {
     const registrations = []
     const on = (fn) => {
       checkListener(label, fn)
-      if (!fn || over) return promise
+      if (!fn || over || !native) return promise
       const guarded = (event) => {
         if (over) return
         try {
@@ -239,6 +253,7 @@ function uploadFile(options) {
       return promise
     }
     const off = (fn) => {
+      if (!native) return promise
       if (fn === undefined || fn === null) {
         registrations.length = 0
         native[offMethod]()
@@ -264,7 +279,7 @@ function uploadFile(options) {
     abort() {
       if (over) return undefined
       over = true
-      native.abort()
+      if (native) native.abort()
       process.nextTick(settle, { code: 'ABORT_ERR', reason: 'abort' })
       return undefined
     },

@@ -237,6 +237,22 @@ mod tests {
     }
 
     #[test]
+    fn resolver_failures_are_enotfound() {
+        // The message chain reqwest gives for a name that does not resolve (no DNS query is made
+        // by the tests: they never leave the loopback interface).
+        let chain = ErrorChain {
+            messages: vec![
+                "error sending request for url (http://x.invalid/)".into(),
+                "client error (Connect)".into(),
+                "dns error".into(),
+                "failed to lookup address information: Name or service not known".into(),
+            ],
+            io_kinds: vec![io::ErrorKind::Other],
+        };
+        assert_eq!(classify(&chain), ErrorCode::NotFoundHost);
+    }
+
+    #[test]
     fn describe_drops_repeated_messages() {
         let chain = ErrorChain {
             messages: vec!["a: b".into(), "b".into(), "c".into()],

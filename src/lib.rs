@@ -5,7 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod body;
-pub mod client;
+pub mod environment;
 pub mod error;
 pub mod file_reader;
 pub mod listeners;

@@ -9,7 +9,7 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 
-use crate::client::client_for;
+use crate::environment::env_state;
 use crate::listeners::{HeadersEvent, Listener, Listeners};
 use crate::options::UploadRequest;
 use crate::progress::ProgressEvent;
@@ -28,22 +28,17 @@ pub struct UploadTask {
     started: AtomicBool,
 }
 
-impl Default for UploadTask {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 #[napi]
 impl UploadTask {
-    /// A task that has not started yet.
+    /// A task that has not started yet. It is cancelled with its environment (a terminated
+    /// worker, an exiting process) as if `abort()` had been called.
     #[napi(constructor)]
-    pub fn new() -> Self {
-        UploadTask {
-            token: CancellationToken::new(),
+    pub fn new(env: Env) -> napi::Result<Self> {
+        Ok(UploadTask {
+            token: env_state(&env)?.shutdown.child_token(),
             listeners: Arc::new(Listeners::default()),
             started: AtomicBool::new(false),
-        }
+        })
     }
 
     /// Starts the upload. The promise always resolves: with `{ statusCode, data, header,
@@ -61,7 +56,7 @@ impl UploadTask {
             ));
         }
         let started = Instant::now();
-        let client = client_for(env)?;
+        let client = env_state(env)?.client.clone();
         let token = self.token.clone();
         let listeners = self.listeners.clone();
         env.spawn_future(async move {

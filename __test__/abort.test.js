@@ -1,0 +1,157 @@
+'use strict'
+
+// abort() (SPEC §8): before anything was sent, mid-body, while awaiting the response, after
+// settlement, twice.
+
+const test = require('ava')
+const { uploadFile } = require('../index.js')
+const { startServer, makeTempFile, within } = require('./helpers/server.js')
+
+const MiB = 1024 * 1024
+
+let server
+let small
+let large
+
+test.before(async () => {
+  server = await startServer({ slowDelayMs: 20 })
+  small = await makeTempFile(1 * MiB, { name: 'small.bin' })
+  large = await makeTempFile(64 * MiB, { name: 'large.bin' })
+})
+
+test.after.always(async () => {
+  await server.close()
+  await small.remove()
+  await large.remove()
+})
+
+/** Checks the shape of the abort rejection. */
+function assertAbortError(t, error) {
+  t.true(error instanceof Error)
+  t.is(error.errMsg, 'uploadFile:fail abort')
+  t.is(error.message, error.errMsg)
+  t.is(error.code, 'ABORT_ERR')
+  t.is(error.name, 'AbortError')
+}
+
+test('abort() right after uploadFile(): rejects with AbortError and no body byte reaches the server', async (t) => {
+  const endpoint = server.endpoint('/ok')
+  const log = []
+  const task = uploadFile({
+    url: endpoint.url,
+    filePath: small.path,
+    name: 'file',
+    success: () => log.push('success'),
+    fail: () => log.push('fail'),
+    complete: () => log.push('complete'),
+  })
+  t.is(task.abort(), undefined)
+  const error = await t.throwsAsync(within(task, 1000, 'the abort rejection'))
+  assertAbortError(t, error)
+  t.deepEqual(log, ['fail', 'complete'])
+
+  // A later upload on the same server completes first; only then look at what arrived.
+  await uploadFile({ url: server.url('/ok'), filePath: small.path, name: 'file' })
+  const arrived = server.recordsFor(endpoint.id)
+  t.true(arrived.length <= 1)
+  for (const rec of arrived) t.is(rec.bytesReceived, 0, 'a request may start, but carries no body byte')
+})
+
+test.serial('abort() in the same tick as uploadFile(), even after slow synchronous work, sends no body byte', async (t) => {
+  const endpoint = server.endpoint('/ok')
+  const task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' })
+  // Synchronous work before abort(), still in the same tick (as a preempted thread would be).
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)
+  task.abort()
+  assertAbortError(t, await t.throwsAsync(task))
+  await uploadFile({ url: server.url('/ok'), filePath: small.path, name: 'file' })
+  const arrived = server.recordsFor(endpoint.id)
+  for (const rec of arrived) {
+    await within(rec.finished, 5000, 'the end of the aborted request')
+    t.is(rec.bytesReceived, 0, `${rec.bytesReceived} body bytes of an upload aborted in its first tick arrived`)
+  }
+})
+
+test.serial('abort() mid-upload: the server sees the connection close before the whole body; no progress after abort()', async (t) => {
+  const endpoint = server.endpoint('/slow')
+  let aborted = false
+  let lateEvents = 0
+  let events = 0
+  const task = uploadFile({ url: endpoint.url, filePath: large.path, name: 'file' })
+  const firstEvent = new Promise((resolve) => {
+    task.onProgressUpdate((e) => {
+      events++
+      if (aborted) lateEvents++
+      resolve(e)
+    })
+  })
+  const rec = await within(endpoint.arrived, 10000, 'the request arriving')
+  const first = await within(firstEvent, 10000, 'a first progress event')
+  t.true(first.progress < 100, 'the slow server holds the client mid-body')
+  t.false(rec.completed)
+
+  t.is(task.abort(), undefined)
+  aborted = true
+  const error = await t.throwsAsync(within(task, 1000, 'the abort rejection'))
+  assertAbortError(t, error)
+
+  rec.unthrottle() // read what is still buffered at full speed, up to the close
+  await within(rec.finished, 10000, 'the server seeing the end of the request')
+  t.true(rec.closedEarly, 'the connection closed before the body ended')
+  t.false(rec.completed)
+  t.true(rec.bytesReceived < large.size, `${rec.bytesReceived} bytes received`)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.is(lateEvents, 0, 'no progress event after abort() returned')
+  t.log(`${events} progress event(s) before abort, ${rec.bytesReceived} bytes received`)
+})
+
+test('abort() while waiting for the response rejects and closes the connection', async (t) => {
+  const endpoint = server.endpoint('/hang')
+  const task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' })
+  const rec = await within(endpoint.received(), 10000, 'the server receiving the whole body')
+  t.true(rec.completed)
+  task.abort()
+  assertAbortError(t, await t.throwsAsync(within(task, 1000, 'the abort rejection')))
+  await within(rec.socketClosed, 5000, 'the connection closing')
+})
+
+test('abort() after success is a no-op: returns undefined, the promise stays resolved', async (t) => {
+  const log = []
+  const task = uploadFile({
+    url: server.url('/ok'),
+    filePath: small.path,
+    name: 'file',
+    success: () => log.push('success'),
+    fail: () => log.push('fail'),
+    complete: () => log.push('complete'),
+  })
+  const result = await task
+  t.is(task.abort(), undefined)
+  t.is(task.abort(), undefined)
+  t.is(await task, result)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.deepEqual(log, ['success', 'complete'])
+})
+
+test('abort() twice settles once', async (t) => {
+  const log = []
+  const task = uploadFile({
+    url: server.url('/hang'),
+    filePath: small.path,
+    name: 'file',
+    fail: () => log.push('fail'),
+    complete: () => log.push('complete'),
+  })
+  t.is(task.abort(), undefined)
+  t.is(task.abort(), undefined)
+  assertAbortError(t, await t.throwsAsync(task))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.deepEqual(log, ['fail', 'complete'])
+})
+
+test('abort() after a failure is a no-op', async (t) => {
+  const task = uploadFile({ url: server.url('/ok'), filePath: `${small.path}.missing`, name: 'file' })
+  const error = await t.throwsAsync(task, { code: 'ENOENT' })
+  t.is(task.abort(), undefined)
+  t.is(await task.catch((e) => e), error)
+})

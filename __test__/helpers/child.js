@@ -1,0 +1,54 @@
+'use strict'
+
+/** Runs Node.js child processes for the lifetime tests, with a hard deadline. */
+
+const { spawn } = require('node:child_process')
+const path = require('node:path')
+
+/** Directory of the fixture scripts. */
+const FIXTURES = path.join(__dirname, '..', 'fixtures')
+/** The package root (where package.json is). */
+const PACKAGE_DIR = path.join(__dirname, '..', '..')
+
+/**
+ * Spawns `node ...args` and resolves when it exits, or SIGKILLs it after `timeoutMs` (then
+ * `timedOut` is true). `onStdout(text, child)` sees stdout as it arrives.
+ * @returns {{ child: import('node:child_process').ChildProcess, done: Promise<{ code: number|null, signal: string|null, stdout: string, stderr: string, timedOut: boolean }> }}
+ */
+function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout } = {}) {
+  const child = spawn(process.execPath, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  let timedOut = false
+  child.stdout.setEncoding('utf8').on('data', (text) => {
+    stdout += text
+    if (onStdout) onStdout(stdout, child)
+  })
+  child.stderr.setEncoding('utf8').on('data', (text) => {
+    stderr += text
+  })
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, timeoutMs)
+  const done = new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr, timedOut })
+    })
+  })
+  return { child, done }
+}
+
+/** Runs `node ...args` to its end; see spawnNode. */
+function runNode(args, options) {
+  return spawnNode(args, options).done
+}
+
+/** Runs the fixture script `name` with `args`. */
+function runFixture(name, args = [], options) {
+  return runNode([path.join(FIXTURES, name), ...args], options)
+}
+
+module.exports = { spawnNode, runNode, runFixture, FIXTURES, PACKAGE_DIR }
