@@ -9,11 +9,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::UploadError;
-use crate::file_reader::Chunk;
+use crate::file_reader::FileSource;
 use crate::listeners::Listeners;
 use crate::multipart::MultipartLayout;
 use crate::progress::ProgressThrottle;
@@ -29,9 +28,7 @@ enum Stage {
 pub struct UploadBody {
     stage: Stage,
     layout: MultipartLayout,
-    file_len: u64,
-    file_sent: u64,
-    chunks: mpsc::Receiver<Chunk>,
+    source: FileSource,
     sent: u64,
     total: u64,
     throttle: ProgressThrottle,
@@ -40,21 +37,18 @@ pub struct UploadBody {
 }
 
 impl UploadBody {
-    /// A body that frames `file_len` bytes from `chunks` with `layout`.
+    /// A body that frames the contents of `source` with `layout`.
     pub fn new(
         layout: MultipartLayout,
-        file_len: u64,
-        chunks: mpsc::Receiver<Chunk>,
+        source: FileSource,
         listeners: Arc<Listeners>,
         token: CancellationToken,
     ) -> Self {
-        let total = layout.content_length(file_len);
+        let total = layout.content_length(source.len());
         UploadBody {
             stage: Stage::Head,
             layout,
-            file_len,
-            file_sent: 0,
-            chunks,
+            source,
             sent: 0,
             total,
             throttle: ProgressThrottle::new(total, Instant::now()),
@@ -92,18 +86,11 @@ impl Body for UploadBody {
                     let head = self.layout.head.clone();
                     return self.hand_over(head);
                 }
-                Stage::File => match self.chunks.poll_recv(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => {
-                        self.file_sent += chunk.len() as u64;
-                        return self.hand_over(chunk);
-                    }
+                Stage::File => match self.source.poll_chunk(cx) {
+                    Poll::Ready(Some(Ok(chunk))) => return self.hand_over(chunk),
                     Poll::Ready(Some(Err(err))) => {
                         self.stage = Stage::Done;
                         return Poll::Ready(Some(Err(err)));
-                    }
-                    Poll::Ready(None) if self.file_sent != self.file_len => {
-                        self.stage = Stage::Done;
-                        return Poll::Ready(Some(Err(UploadError::file_changed())));
                     }
                     Poll::Ready(None) => self.stage = Stage::Tail,
                     Poll::Pending => return Poll::Pending,

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::body::UploadBody;
 use crate::error::{ErrorCode, UploadError};
-use crate::file_reader;
+use crate::file_reader::FileSource;
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
@@ -49,7 +49,7 @@ async fn send(
     token: CancellationToken,
 ) -> Result<UploadSuccess, UploadError> {
     let content_type = content_type_for(&plan.file_name, &plan.file_path);
-    let (file_len, chunks) = file_reader::start(plan.file_path).await?;
+    let source = FileSource::open(plan.file_path).await?;
     let layout = MultipartLayout::new(
         random_boundary(),
         &plan.form_fields,
@@ -59,7 +59,7 @@ async fn send(
     );
     let request_content_type = HeaderValue::from_str(&layout.content_type())
         .map_err(|e| UploadError::new(ErrorCode::Network, e.to_string()))?;
-    let body = UploadBody::new(layout, file_len, chunks, listeners.clone(), token);
+    let body = UploadBody::new(layout, source, listeners.clone(), token);
 
     let mut headers = plan.headers;
     headers.insert(CONTENT_TYPE, request_content_type);
