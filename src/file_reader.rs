@@ -189,25 +189,41 @@ enum ReadMode {
 }
 
 /// One positioned read of up to `want` bytes into a fresh buffer, without zero-filling it first.
-#[cfg(target_os = "linux")]
+/// `CachedOnly` is the raw `preadv2` system call with `RWF_NOWAIT` (Linux 4.14+), called directly
+/// so that the binary does not need a C library that exports `preadv2`.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 fn read_at(file: &File, offset: u64, want: usize, mode: ReadMode) -> io::Result<Vec<u8>> {
     use std::os::fd::AsRawFd;
 
+    let fd = file.as_raw_fd();
     let offset = libc::off_t::try_from(offset)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "offset too large"))?;
-    let flags = match mode {
-        ReadMode::Blocking => 0,
-        ReadMode::CachedOnly => libc::RWF_NOWAIT,
-    };
     let mut buf: Vec<u8> = Vec::with_capacity(want);
-    let iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: want,
-    };
     loop {
-        // SAFETY: `iov` describes `want` bytes of `buf`'s allocation, which outlives the call;
-        // the kernel writes at most `want` bytes there and returns how many it wrote.
-        let n = unsafe { libc::preadv2(file.as_raw_fd(), &iov, 1, offset, flags) };
+        let n: isize = match mode {
+            // SAFETY: the kernel writes at most `want` bytes into `buf`'s spare capacity, which
+            // is at least `want` bytes long and outlives the call.
+            ReadMode::Blocking => unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), want, offset) },
+            ReadMode::CachedOnly => {
+                let iov = libc::iovec {
+                    iov_base: buf.as_mut_ptr().cast(),
+                    iov_len: want,
+                };
+                // SAFETY: as above; `iov` describes that spare capacity and lives across the
+                // call. On 64-bit targets the offset goes whole in `pos_l`, `pos_h` is 0.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_preadv2,
+                        fd,
+                        &iov as *const libc::iovec,
+                        1,
+                        offset,
+                        0,
+                        libc::RWF_NOWAIT,
+                    ) as isize
+                }
+            }
+        };
         if n >= 0 {
             // SAFETY: the kernel initialized the first `n <= want` bytes.
             unsafe { buf.set_len(n as usize) };
@@ -228,7 +244,7 @@ fn read_at(file: &File, offset: u64, want: usize, mode: ReadMode) -> io::Result<
 }
 
 /// One positioned read of up to `want` bytes (portable: the buffer is zero-filled first).
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
 fn read_at(file: &File, offset: u64, want: usize, mode: ReadMode) -> io::Result<Vec<u8>> {
     if mode == ReadMode::CachedOnly {
         return Err(io::ErrorKind::Unsupported.into());
