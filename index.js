@@ -235,18 +235,19 @@ function uploadFile(options) {
     }
   })
 
-  /** Registrations of one kind of listener: the caller's function and the native id. */
-  function listenerKind(onMethod, offMethod, label) {
+  /** `on<kind>` / `off<kind>` for one kind of listener, keeping each function's native id. */
+  function listenerKind(kind) {
+    const [onMethod, offMethod] = [`on${kind}`, `off${kind}`]
     const registrations = []
     const on = (fn) => {
-      checkListener(label, fn)
+      checkListener(onMethod, fn)
       if (!fn || over || !native) return promise
       const guarded = (event) => {
         if (over) return
         try {
           fn(event)
         } catch (thrown) {
-          warnThrew(`a ${label} listener`, thrown)
+          warnThrew(`a ${onMethod} listener`, thrown)
         }
       }
       registrations.push({ fn, id: native[onMethod](guarded) })
@@ -271,8 +272,8 @@ function uploadFile(options) {
     return { on, off }
   }
 
-  const progress = listenerKind('onProgressUpdate', 'offProgressUpdate', 'onProgressUpdate')
-  const headers = listenerKind('onHeadersReceived', 'offHeadersReceived', 'onHeadersReceived')
+  const progress = listenerKind('ProgressUpdate')
+  const headers = listenerKind('HeadersReceived')
 
   Object.assign(promise, {
     /** Cancels the upload; the task fails with `uploadFile:fail abort`. No-op once settled. */
