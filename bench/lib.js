@@ -1,0 +1,182 @@
+'use strict'
+
+// Helpers of the benchmark harness: statistics, data files, child processes (the sink and the
+// client runners), and Markdown tables.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const crypto = require('node:crypto')
+const { spawn, execFileSync } = require('node:child_process')
+
+// ---- statistics -------------------------------------------------------------------------------
+
+function sorted(xs) {
+  return xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
+}
+
+function median(xs) {
+  const s = sorted(xs)
+  if (s.length === 0) return NaN
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+/** Nearest-rank percentile, p in 0..100. */
+function percentile(xs, p) {
+  const s = sorted(xs)
+  if (s.length === 0) return NaN
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]
+}
+
+// ---- data files -------------------------------------------------------------------------------
+
+/** A file of `size` random bytes at `file`, written once and reused while its size matches. */
+function ensureFile(file, size) {
+  if (fs.existsSync(file) && fs.statSync(file).size === size) return file
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  const tmp = `${file}.partial`
+  const fd = fs.openSync(tmp, 'w')
+  const block = Buffer.allocUnsafe(Math.min(size, 8 << 20))
+  for (let left = size; left > 0; left -= block.length) {
+    crypto.randomFillSync(block)
+    fs.writeSync(fd, block, 0, Math.min(left, block.length))
+  }
+  fs.closeSync(fd)
+  fs.renameSync(tmp, file)
+  return file
+}
+
+/** A directory of `count` random files of `size` bytes each. */
+function ensureSmallFiles(dir, count, size) {
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir) : []
+  const ok = names.length === count && names.every((n) => fs.statSync(path.join(dir, n)).size === size)
+  if (ok) return dir
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.mkdirSync(dir, { recursive: true })
+  for (let i = 0; i < count; i++) {
+    fs.writeFileSync(path.join(dir, `f${String(i).padStart(5, '0')}.bin`), crypto.randomBytes(size))
+  }
+  return dir
+}
+
+// ---- processes --------------------------------------------------------------------------------
+
+/** Starts bench/sink.js in its own process; resolves with its upload URL and a `stop()`. */
+function startSink() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, 'sink.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    child.on('error', reject)
+    child.on('exit', (code) => reject(new Error(`sink exited with ${code}`)))
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = /listening (\d+)/.exec(out)
+      if (m) {
+        child.stdout.removeAllListeners('data')
+        child.removeAllListeners('exit')
+        resolve({
+          url: `http://127.0.0.1:${m[1]}/upload`,
+          pid: child.pid,
+          stop: () => child.kill('SIGTERM'),
+        })
+      }
+    })
+  })
+}
+
+/** Whether `command --version` runs. */
+function have(command) {
+  try {
+    execFileSync(command, ['--version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Runs `node bench/clients/<client>.js ...args` (or `python3 bench/clients/<client>.py ...args`)
+ * and resolves with the JSON line it prints, or `{ error }` when it fails or runs past
+ * `timeoutMs`.
+ */
+function runClient(client, args, timeoutMs = 300_000) {
+  return new Promise((resolve) => {
+    const js = path.join(__dirname, 'clients', `${client}.js`)
+    const [command, script] = fs.existsSync(js) ? [process.execPath, js] : ['python3', js.replace(/\.js$/, '.py')]
+    const child = spawn(command, [script, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      const line = out.trim().split('\n').pop()
+      if (code === 0 && line) {
+        try {
+          return resolve(JSON.parse(line))
+        } catch {}
+      }
+      const why = signal ? `killed by ${signal}` : `exit ${code}`
+      resolve({ error: `${why}: ${(err.trim().split('\n')[0] || out.trim()).slice(0, 300)}` })
+    })
+  })
+}
+
+/** Busy fraction of all CPUs over `ms`, from /proc/stat (null where there is none). */
+async function cpuBusy(ms) {
+  const read = () => {
+    try {
+      const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+      const idle = f[3] + (f[4] || 0)
+      return { idle, total: f.reduce((a, b) => a + b, 0) }
+    } catch {
+      return null
+    }
+  }
+  const a = read()
+  await new Promise((r) => setTimeout(r, ms))
+  const b = read()
+  if (!a || !b || b.total === a.total) return null
+  return 1 - (b.idle - a.idle) / (b.total - a.total)
+}
+
+/**
+ * Waits (up to `maxMs`) until the machine is quiet, so another program's burst does not land in
+ * a measurement. Resolves with true when it was quiet, false when it gave up.
+ */
+async function waitQuiet(maxMs = 20_000, threshold = 0.15) {
+  const until = Date.now() + maxMs
+  for (;;) {
+    const busy = await cpuBusy(250)
+    if (busy === null || busy < threshold) return true
+    if (Date.now() > until) return false
+  }
+}
+
+// ---- formatting -------------------------------------------------------------------------------
+
+function table(columns, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`
+  return [line(columns), line(columns.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+const fixed = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : '–')
+const ratio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–')
+const mib = (kib) => fixed(kib / 1024, 1)
+
+module.exports = {
+  median,
+  percentile,
+  ensureFile,
+  ensureSmallFiles,
+  startSink,
+  runClient,
+  have,
+  cpuBusy,
+  waitQuiet,
+  table,
+  fixed,
+  ratio,
+  mib,
+}

@@ -1,0 +1,418 @@
+'use strict'
+
+// The upload-task benchmark: `npm run bench` (= `node bench/run.js`). Not a test; CI does not
+// run it. It starts the sink (bench/sink.js) in its own process, then runs every measurement in
+// a fresh child process (bench/clients/<client>.js), rounds interleaved (A B C, B C A, …), and
+// writes the tables to bench/RESULTS.md.
+//
+// Options (flag or environment variable):
+//   --quick        BENCH_QUICK=1     small sizes, 1 run: a smoke test of the harness
+//   --runs=N       BENCH_RUNS=N      rounds per scenario (default 5)
+//   --only=a,b     BENCH_ONLY=a,b    scenarios: big, memory, small, abort, progress
+//   --clients=a,b  BENCH_CLIENTS=a,b  only these client runners (file names in bench/clients/)
+//   --out=FILE     BENCH_OUT=FILE    where to write the report. Default: bench/RESULTS.md for a
+//                                    full run, bench/data/RESULTS-partial.md otherwise
+// Data files are made once in bench/data/ (gitignored) and reused; delete the folder to free
+// the space (about 5.5 GiB).
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+const { median, percentile, ensureFile, ensureSmallFiles, startSink, runClient, have, waitQuiet, table, fixed, ratio, mib } =
+  require('./lib')
+
+const MiB = 1 << 20
+const GiB = 1 << 30
+
+// ---- options ----------------------------------------------------------------------------------
+
+const flags = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=')
+    return [k, v === undefined ? '1' : v]
+  }),
+)
+const opt = (flag, env) => flags[flag] ?? process.env[env]
+const QUICK = opt('quick', 'BENCH_QUICK') === '1'
+const RUNS = Number(opt('runs', 'BENCH_RUNS') || (QUICK ? 1 : 5))
+const ALL = ['big', 'memory', 'small', 'abort', 'progress']
+const ONLY = (opt('only', 'BENCH_ONLY') || ALL.join(',')).split(',').filter(Boolean)
+for (const s of ONLY) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`)
+const CLIENTS = opt('clients', 'BENCH_CLIENTS')?.split(',')
+const FULL = !QUICK && RUNS >= 5 && ALL.every((s) => ONLY.includes(s)) && !CLIENTS
+/** The clients of a scenario, less those left out by --clients (upload-task always stays). */
+const pick = (list) => list.filter((c) => !CLIENTS || c === 'upload-task' || CLIENTS.includes(c))
+const OUT = opt('out', 'BENCH_OUT') || path.join(__dirname, FULL ? 'RESULTS.md' : 'data/RESULTS-partial.md')
+
+const SIZE = {
+  big: QUICK ? 64 * MiB : GiB,
+  memory: QUICK ? [16 * MiB, 128 * MiB] : [256 * MiB, 4 * GiB],
+  smallCount: QUICK ? 200 : 2000,
+  smallSize: 16 * 1024,
+  concurrency: 64,
+  aborts: QUICK ? 20 : 200,
+  abortDelayMs: 10,
+}
+const DATA = path.join(__dirname, 'data')
+const sizeName = (n) => (n >= GiB ? `${n / GiB} GiB` : `${n / MiB} MiB`)
+
+// Client runners (bench/clients/<file>.js) and their names in the tables.
+const NAMES = {
+  'upload-task': 'upload-task',
+  'raw-socket': 'raw socket, Node (baseline)',
+  'raw-socket-py': 'raw socket, Python (baseline)',
+  'http-tuned': 'node:http tuned',
+  got: 'got + form-data',
+  axios: 'axios + form-data',
+  'axios-nr': 'axios + form-data, maxRedirects 0',
+  undici: 'undici.request + FormData/openAsBlob',
+  fetch: 'fetch (Node) + FormData/openAsBlob',
+  superagent: 'superagent .attach',
+  'http-form-data': 'node:http + form-data',
+  curl: 'curl -F',
+}
+
+// ---- measurement loop -------------------------------------------------------------------------
+
+let noisy = 0 // measurements started while something else kept the CPU busy
+const log = (...a) => process.stderr.write(a.join(' ') + '\n')
+
+/**
+ * Runs `measure(variant)` for every variant, RUNS rounds, interleaved and rotated so no variant
+ * always goes first. Returns { [variant]: [result of round 0, round 1, …] }.
+ */
+const raw = {} // every result, by scenario, written to bench/data/last-results.json
+
+async function rounds(scenario, variants, measure, runs = RUNS) {
+  const results = Object.fromEntries(variants.map((v) => [v, []]))
+  raw[scenario] = results
+  for (let r = 0; r < runs; r++) {
+    const order = variants.slice(r % variants.length).concat(variants.slice(0, r % variants.length))
+    for (const v of order) {
+      const quiet = await waitQuiet()
+      if (!quiet) noisy++
+      const res = await measure(v)
+      results[v][r] = res
+      const brief = res.error ? `ERROR ${res.error}` : Object.entries(res).filter(([k, x]) => typeof x === 'number').map(([k, x]) => `${k}=${Math.round(x * 100) / 100}`).join(' ')
+      log(`[${scenario} ${r + 1}/${runs}] ${v}${quiet ? '' : ' (machine busy)'}: ${brief}`)
+    }
+  }
+  return results
+}
+
+const ok = (res) => res && !res.error
+/** Median over rounds of `field`. */
+const med = (results, v, field) => median((results[v] || []).filter(ok).map((x) => (typeof field === 'function' ? field(x) : x[field])))
+/** Median over rounds of a / b, both measured in the same round. */
+function medRatio(results, a, b, field) {
+  const get = (x) => (typeof field === 'function' ? field(x) : x[field])
+  const xs = []
+  for (let r = 0; r < (results[a] || []).length; r++) {
+    const ra = results[a]?.[r]
+    const rb = results[b]?.[r]
+    if (ok(ra) && ok(rb)) xs.push(get(ra) / get(rb))
+  }
+  return median(xs)
+}
+const errors = (results, v) => (results[v] || []).filter((x) => x && x.error).map((x) => x.error)
+
+const targets = [] // { target, measured, met }
+/** Records a target; `value` NaN (peer not run or failed) means not measured. */
+function target(text, measured, value, pass) {
+  targets.push({ text, measured, met: Number.isFinite(value) ? pass(value) : null })
+}
+const verdict = (met) => (met === null ? 'not measured' : met ? '**met**' : '**missed**')
+
+// ---- scenarios --------------------------------------------------------------------------------
+
+async function scenarioBig(url) {
+  const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const baselines = ['raw-socket', ...(have('python3') ? ['raw-socket-py'] : [])]
+  const peers = ['http-tuned', 'got', 'axios', 'axios-nr', 'undici', 'fetch', 'superagent', 'http-form-data', ...(have('curl') ? ['curl'] : [])]
+  const clients = pick(['upload-task', ...baselines, ...peers])
+  const res = await rounds('big', clients, (c) => runClient(c, ['single', url, file, 1]))
+  const ut = 'upload-task'
+  const gib = SIZE.big / GiB
+  const mibps = (c) => SIZE.big / MiB / (med(res, c, 'wallMs') / 1000)
+  const sinkBusy = (c) => 100 * med(res, c, (x) => x.sinkCpuMs / x.wallMs)
+  const rows = clients.map((c) => [
+    NAMES[c],
+    fixed(med(res, c, 'wallMs')),
+    fixed(mibps(c)),
+    c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'wallMs')),
+    fixed(med(res, c, 'cpuMs') / gib),
+    c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'cpuMs')),
+    fixed(100 * med(res, c, (x) => x.cpuMs / x.wallMs)) + ' %',
+    mib(med(res, c, 'maxRssKiB')),
+    c === ut ? fixed(med(res, c, 'progressEvents')) : '',
+    fixed(sinkBusy(c)) + ' %',
+    fixed(med(res, c, 'sinkCpuMs') / gib),
+    [
+      med(res, c, 'maxRssKiB') * 1024 > Math.max(SIZE.big / 2, 256 * MiB) ? 'peak RSS grows with the file: the body is buffered in memory' : '',
+      errors(res, c).length ? `${errors(res, c).length} failed: ${errors(res, c)[0]}` : '',
+    ].filter(Boolean).join('; '),
+  ])
+  for (const b of baselines) {
+    if (!clients.includes(b)) continue
+    const r = medRatio(res, ut, b, 'wallMs')
+    target(`${sizeName(SIZE.big)} wall time ≤ 1.1× the ${NAMES[b]}`, `upload-task takes ${ratio(r)} its time`, r, (x) => x <= 1.1)
+  }
+  for (const c of ['got', 'http-form-data', 'superagent', 'curl']) {
+    if (!clients.includes(c)) continue
+    const r = medRatio(res, c, ut, 'wallMs')
+    target(`≥ 3× faster than ${NAMES[c]} (${sizeName(SIZE.big)})`, `${NAMES[c]} takes ${ratio(r)} upload-task’s time`, r, (x) => x >= 3)
+  }
+  const tuned = medRatio(res, 'http-tuned', ut, 'wallMs')
+  target(`≥ 1.5× faster than the tuned node:http client (${sizeName(SIZE.big)})`, `node:http tuned takes ${ratio(tuned)} upload-task’s time`, tuned, (x) => x >= 1.5)
+  const cpuGot = medRatio(res, ut, 'got', 'cpuMs')
+  target('CPU (user+sys) per GiB ≤ ½ of got’s', `${ratio(cpuGot)} of got’s`, cpuGot, (x) => x <= 0.5)
+  const rss = med(res, ut, 'maxRssKiB') / 1024
+  target(`peak RSS ≤ 80 MiB (${sizeName(SIZE.big)} upload)`, `${fixed(rss, 1)} MiB`, rss, (x) => x <= 80)
+  const utBusy = 100 * med(res, ut, (x) => x.cpuMs / x.wallMs)
+  const fastest = clients.filter((c) => Number.isFinite(mibps(c))).sort((a, b) => mibps(b) - mibps(a))[0]
+  return [
+    `## 1. One ${sizeName(SIZE.big)} upload`,
+    '',
+    `Median of ${RUNS} runs. *× upload-task* columns: the client’s figure divided by upload-task’s in the same round, median over rounds (above 1 = upload-task is faster or leaner). *CPU* is user + sys of the uploading process from the upload call to the response (all its threads); *CPU / wall* how much of one core that is. *Peak RSS*: the whole client process (maxRSS). *Sink busy*: the sink’s CPU time for that request over the client’s wall time; *sink CPU per GiB*: the same time per GiB received.`,
+    '',
+    table(['client', 'wall ms', 'MiB/s', 'wall × upload-task', 'CPU ms per GiB', 'CPU × upload-task', 'CPU / wall', 'peak RSS MiB', 'progress events', 'sink busy', 'sink CPU ms per GiB', 'notes'], rows),
+    '',
+    `Is the sink the bottleneck? The fastest client through it in this run was ${NAMES[fastest]} at ${fixed(mibps(fastest))} MiB/s, with the sink busy ${fixed(sinkBusy(fastest))} % of that time` +
+      (fastest === ut ? '. ' : `; upload-task reached ${fixed(mibps(ut))} MiB/s (sink busy ${fixed(sinkBusy(ut))} %). `) +
+      baselines.filter((b) => clients.includes(b)).map((b) => `The ${NAMES[b]} moved ${fixed(mibps(b))} MiB/s with its own process ${fixed(100 * med(res, b, (x) => x.cpuMs / x.wallMs))} % busy (sink ${fixed(sinkBusy(b))} %).`).join(' ') +
+      ' Client, sink and the kernel’s loopback copies share the 2 cores.',
+    '',
+    `Where upload-task spends its time: ${fixed(med(res, ut, 'cpuMs') / gib)} ms of CPU per GiB (` +
+      ['raw-socket-py', 'raw-socket', 'curl', 'http-tuned'].filter((c) => clients.includes(c)).map((c) => `${NAMES[c]}: ${fixed(med(res, c, 'cpuMs') / gib)}`).join('; ') +
+      `); its process was busy ${fixed(utBusy)} % of its wall time` +
+      (utBusy < 90 ? ', so what separates it from a faster client is waiting (the read → send pipeline and scheduling on 2 shared cores), not work.' : ', so it is CPU-bound.') +
+      ` The sink spent ${fixed(med(res, ut, 'sinkCpuMs') / gib)} ms per GiB receiving upload-task’s stream` +
+      (clients.includes('curl') ? ` and ${fixed(med(res, 'curl', 'sinkCpuMs') / gib)} ms per GiB receiving curl’s.` : '.'),
+    '',
+  ].join('\n')
+}
+
+async function scenarioMemory(url) {
+  const clients = pick(['upload-task', 'got', 'http-tuned'])
+  const sizes = SIZE.memory
+  const files = sizes.map((s) => ensureFile(path.join(DATA, `random-${s}.bin`), s))
+  const variants = clients.flatMap((c) => sizes.map((s, i) => `${c}@${i}`))
+  const res = await rounds('memory', variants, (v) => {
+    const [c, i] = v.split('@')
+    return runClient(c, ['single', url, files[i], 1], 900_000)
+  })
+  const [lo, hi] = sizes.map((s, i) => i)
+  const rows = clients.map((c) => {
+    const a = med(res, `${c}@${lo}`, 'maxRssKiB')
+    const b = med(res, `${c}@${hi}`, 'maxRssKiB')
+    return [NAMES[c], mib(a), mib(b), fixed((b - a) / 1024, 1), fixed(sizes[hi] / MiB / (med(res, `${c}@${hi}`, 'wallMs') / 1000)), [...errors(res, `${c}@${lo}`), ...errors(res, `${c}@${hi}`)].slice(0, 1).join('')]
+  })
+  const a = med(res, `upload-task@${lo}`, 'maxRssKiB') / 1024
+  const b = med(res, `upload-task@${hi}`, 'maxRssKiB') / 1024
+  target(`peak RSS ≤ 80 MiB, flat from ${sizeName(sizes[lo])} to ${sizeName(sizes[hi])} (growth ≤ 8 MiB)`, `${fixed(a, 1)} → ${fixed(b, 1)} MiB`, b - a, () => Math.max(a, b) <= 80 && b - a <= 8)
+  return [
+    '## 2. Memory flatness',
+    '',
+    `Peak RSS (maxRSS of the whole client process) uploading ${sizeName(sizes[lo])} and ${sizeName(sizes[hi])}; median of ${RUNS} runs each, interleaved.`,
+    '',
+    table(['client', `peak RSS MiB, ${sizeName(sizes[lo])}`, `peak RSS MiB, ${sizeName(sizes[hi])}`, 'growth MiB', `MiB/s at ${sizeName(sizes[hi])}`, 'notes'], rows),
+    '',
+  ].join('\n')
+}
+
+async function scenarioSmall(url) {
+  const dir = ensureSmallFiles(path.join(DATA, `small-${SIZE.smallCount}x${SIZE.smallSize}`), SIZE.smallCount, SIZE.smallSize)
+  const clients = pick(['upload-task', 'got', 'undici', 'fetch', 'axios', 'http-tuned'])
+  const res = await rounds('small', clients, (c) => runClient(c, ['many', url, dir, SIZE.concurrency]))
+  const ut = 'upload-task'
+  const rows = clients.map((c) => [
+    NAMES[c],
+    fixed(med(res, c, 'uploadsPerSec')),
+    c === ut ? '1.00×' : ratio(medRatio(res, ut, c, 'uploadsPerSec')),
+    fixed((1000 * med(res, c, (x) => x.cpuMs / x.uploads)), 0),
+    c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'cpuMs')),
+    mib(med(res, c, 'maxRssKiB')),
+    errors(res, c).slice(0, 1).join(''),
+  ])
+  const vsGot = medRatio(res, ut, 'got', 'uploadsPerSec')
+  target('small files: ≥ 1.5× got’s uploads/s', `${ratio(vsGot)} got’s rate`, vsGot, (x) => x >= 1.5)
+  const vsUndici = medRatio(res, ut, 'undici', 'uploadsPerSec')
+  target('small files: ≥ undici.request’s uploads/s', `${ratio(vsUndici)} undici’s rate`, vsUndici, (x) => x >= 1)
+  return [
+    `## 3. Many small uploads`,
+    '',
+    `${SIZE.smallCount} distinct files of ${SIZE.smallSize / 1024} KiB, ${SIZE.concurrency} uploads in flight, one process per client; median of ${RUNS} runs. Each client uses its default keep-alive agent. *upload-task ×* is upload-task’s rate over the peer’s; *CPU ×* the peer’s CPU over upload-task’s.`,
+    '',
+    table(['client', 'uploads/s', 'upload-task ×', 'CPU µs per upload', 'CPU × upload-task', 'peak RSS MiB', 'notes'], rows),
+    '',
+  ].join('\n')
+}
+
+async function scenarioAbort(url) {
+  const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const clients = pick(['upload-task', 'undici', 'axios', 'got', 'fetch'])
+  const res = await rounds('abort', clients, (c) => runClient(c, ['abort', url, file, SIZE.aborts, SIZE.abortDelayMs]))
+  const rows = clients.map((c) => [
+    NAMES[c],
+    fixed(med(res, c, (x) => percentile(x.latencies, 50)), 3),
+    fixed(med(res, c, (x) => percentile(x.latencies, 99)), 3),
+    fixed(med(res, c, (x) => percentile(x.lastDataLatencies, 50)), 2),
+    fixed(med(res, c, (x) => percentile(x.lastDataLatencies, 99)), 2),
+    fixed(med(res, c, (x) => percentile(x.closeLatencies, 50)), 2),
+    fixed(med(res, c, (x) => percentile(x.closeLatencies, 99)), 2),
+    fixed(med(res, c, (x) => x.completed)),
+    errors(res, c).slice(0, 1).join(''),
+  ])
+  const p99 = med(res, 'upload-task', (x) => percentile(x.latencies, 99))
+  target('abort p99 < 5 ms (abort() → rejection)', `${fixed(p99, 3)} ms`, p99, (x) => x < 5)
+  return [
+    '## 4. Abort latency',
+    '',
+    `${SIZE.aborts} uploads of the ${sizeName(SIZE.big)} file one after another, each aborted ${SIZE.abortDelayMs} ms after it started (mid-body: the sink reads at full speed). *abort → rejection*: from \`abort()\` (upload-task) or \`AbortController.abort()\` (peers) to the rejection handler, in the client. *abort → last byte at sink* and *abort → sink sees close*: from the same instant to the sink’s last \`data\` event and its \`close\` event for that request (timestamps from \`performance.timeOrigin + now()\` in both processes): how long body bytes kept arriving, kernel queues included, and when the connection was really gone. p50/p99 within a run, median over ${RUNS} runs. *completed*: uploads that finished before the abort (should be 0).`,
+    '',
+    table(['client', 'abort → rejection p50 ms', 'p99 ms', 'abort → last byte at sink p50 ms', 'p99 ms', 'abort → sink sees close p50 ms', 'p99 ms', 'completed', 'notes'], rows),
+    '',
+  ].join('\n')
+}
+
+async function scenarioProgress(url) {
+  const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const variants = ['0', '1', '10']
+  const res = await rounds('progress', variants, (n) => runClient('upload-task', ['single', url, file, n]), 2 * RUNS)
+  const thr = (x) => SIZE.big / x.wallMs
+  const cost = (n) => (1 - medRatio(res, n, '0', thr)) / Number(n) // per listener, fraction of throughput
+  const rows = variants.map((n) => [
+    n,
+    fixed(med(res, n, 'wallMs')),
+    fixed(SIZE.big / MiB / (med(res, n, 'wallMs') / 1000)),
+    n === '0' ? '1.00' : fixed(medRatio(res, n, '0', thr), 3),
+    n === '0' ? '' : `${fixed(100 * cost(n), 2)} %`,
+    fixed(med(res, n, 'cpuMs')),
+    n === '0' ? '1.00' : fixed(medRatio(res, n, '0', 'cpuMs'), 3),
+    n === '0' ? '' : fixed(med(res, n, 'progressEvents')),
+  ])
+  const worst = Math.max(cost('1'), cost('10'))
+  target('each progress listener costs < 2 % of throughput', `${fixed(100 * cost('1'), 2)} % (1 listener), ${fixed(100 * cost('10'), 2)} % per listener (10)`, worst, (x) => x < 0.02)
+  return [
+    '## 5. Progress listener cost',
+    '',
+    `upload-task, ${sizeName(SIZE.big)}, with 0, 1 and 10 \`onProgressUpdate\` listeners, interleaved; median of ${2 * RUNS} runs (twice the others: the effect is small and the noise is not). *throughput vs 0*: per-round ratio to the 0-listener run of the same round; *cost per listener*: (1 − that ratio) / listeners (negative = within noise, faster).`,
+    '',
+    table(['listeners', 'wall ms', 'MiB/s', 'throughput vs 0', 'cost per listener', 'CPU ms', 'CPU vs 0', 'progress events'], rows),
+    '',
+    `With ${fixed(med(res, '1', 'progressEvents'))} events per upload (the throttle allows one per percent, at most one per 50 ms), a listener’s cost is far below the run-to-run noise of the wall time; *CPU vs 0* is the steadier signal.`,
+    '',
+  ].join('\n')
+}
+
+// ---- report -----------------------------------------------------------------------------------
+
+function versions() {
+  const pkg = (name) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')).version
+    } catch {
+      return 'not installed'
+    }
+  }
+  let curl = 'not found'
+  try {
+    curl = execFileSync('curl', ['--version'], { encoding: 'utf8' }).split('\n')[0]
+  } catch {}
+  const own = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version
+  let commit = '?'
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname, encoding: 'utf8' }).trim()
+  } catch {}
+  return [
+    `node ${process.version}`,
+    `upload-task ${own} at commit ${commit}, addon ${addonStamp() || 'not found'}`,
+    ...['got', 'axios', 'form-data', 'undici', 'superagent'].map((n) => `${n} ${pkg(n)}`),
+    `undici inside Node’s fetch ${process.versions.undici || '?'}`,
+    curl,
+  ]
+}
+
+/** The built addon's file name and modification time, to tell whether it changed mid-run. */
+function addonStamp() {
+  const dir = path.join(__dirname, '..')
+  const addon = fs.readdirSync(dir).find((f) => f.endsWith('.node'))
+  return addon && `${addon} built ${fs.statSync(path.join(dir, addon)).mtime.toISOString()}`
+}
+
+function machine() {
+  const model = os.cpus()[0]?.model || '?'
+  return [
+    `nproc ${os.availableParallelism()}, CPU ${model}`,
+    `memory ${fixed(os.totalmem() / GiB, 1)} GiB`,
+    `kernel ${os.type()} ${os.release()}`,
+  ]
+}
+
+async function main() {
+  const started = Date.now()
+  const load0 = os.loadavg()
+  const addon0 = addonStamp()
+  fs.mkdirSync(DATA, { recursive: true })
+  const sink = await startSink()
+  log(`sink ${sink.url} (pid ${sink.pid}); runs ${RUNS}; scenarios ${ONLY.join(',')}${QUICK ? ' (quick)' : ''}`)
+  const sections = []
+  try {
+    // Warm the sink's JIT (and the page cache) so the first measured upload is not the cold one.
+    const warm = ensureFile(path.join(DATA, `random-${64 * MiB}.bin`), 64 * MiB)
+    for (const c of ['raw-socket', 'upload-task', 'raw-socket', 'upload-task']) await runClient(c, ['single', sink.url, warm, 0])
+    const run = { big: scenarioBig, memory: scenarioMemory, small: scenarioSmall, abort: scenarioAbort, progress: scenarioProgress }
+    for (const s of ALL) if (ONLY.includes(s)) sections.push(await run[s](sink.url))
+  } finally {
+    sink.stop()
+  }
+  const minutes = (Date.now() - started) / 60000
+  const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
+  const envs = ['BENCH_QUICK', 'BENCH_RUNS', 'BENCH_ONLY', 'BENCH_OUT'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)
+  const report = [
+    '# upload-task benchmark results',
+    '',
+    'Written by `npm run bench` (`node bench/run.js`); a benchmark, not a test (CI does not run it).',
+    '',
+    '## Run',
+    '',
+    `- date: ${new Date(started).toISOString()}, duration ${fixed(minutes, 1)} min`,
+    `- command: \`${[...envs, command].join(' ')}\`${QUICK ? ' (quick: small sizes — not the real figures)' : ''}`,
+    `- machine: ${machine().join('; ')}`,
+    `- versions: ${versions().join('; ')}`,
+    ...(addonStamp() === addon0 ? [] : [`- **warning: the addon was rebuilt during this run** (${addon0} at the start); the figures mix two builds`]),
+    `- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; measurements started while another program kept the CPUs > 15 % busy (after waiting up to 20 s for quiet): ${noisy}`,
+    '',
+    '## Method',
+    '',
+    '- Sink: `bench/sink.js`, a `node:http` server on 127.0.0.1 in its own process. It counts and discards each body and answers `{"bytes": n}`; it answers 400 (and the client run fails) unless the byte count equals `Content-Length` and the first 4 KiB hold both multipart fields (`note`, `file`).',
+    '- Each measurement is a fresh `node bench/clients/<client>.js` process that prints one JSON line. Wall time runs from the upload call to the parsed response (start-up and module loading excluded); CPU is `process.cpuUsage()` over the same span (every thread of the process); peak RSS is `process.resourceUsage().maxRSS` of the whole process.',
+    '- curl runs under GNU `/usr/bin/time -f "%U %S %M"` (getrusage of the curl child: CPU with 10 ms resolution, max RSS); its wall time is curl’s own `%{time_total}`.',
+    '- Raw-socket baselines write the same HTTP request (head, multipart framing, file in 1 MiB reads into reused buffers) on a plain socket, no HTTP client: `clients/raw-socket.js` on a Node `net.Socket` (two buffers, read of the next overlapping the write of the last), and `clients/raw-socket-py.py` (Python `readinto` + `sendall`, run when python3 is present; CPU and max RSS from its own `getrusage`).',
+    `- Rounds are interleaved and rotated (A B C, B C A, …); each figure is the median of ${RUNS} run(s); ratios to upload-task are taken within a round, then the median. Before each measurement the harness waits (up to 20 s) for the machine to be idle.`,
+    '- Peers stream from disk as their docs show: got/axios/superagent/node:http use `form-data` with a `fs.ReadStream` (length from `getLength()`), undici.request and fetch use `FormData` + `fs.openAsBlob`, curl `-F file=@path`. upload-task runs with 1 progress listener in scenario 1 (to count events).',
+    '',
+    '## Targets',
+    '',
+    table(['target', 'measured', 'verdict'], targets.map((t) => [t.text, t.measured, verdict(t.met)])),
+    '',
+    ...profileNotes(),
+    ...sections,
+  ].join('\n')
+  fs.mkdirSync(path.dirname(OUT), { recursive: true })
+  fs.writeFileSync(OUT, report)
+  fs.writeFileSync(path.join(DATA, 'last-results.json'), JSON.stringify(raw, null, 1))
+  log(`wrote ${OUT} in ${fixed(minutes, 1)} min`)
+}
+
+/** The hand-written profile analysis (bench/PROFILE.md), copied into the report. */
+function profileNotes() {
+  const file = path.join(__dirname, 'PROFILE.md')
+  return fs.existsSync(file) ? [fs.readFileSync(file, 'utf8').trim(), ''] : []
+}
+
+main().catch((e) => {
+  log(e.stack || e)
+  process.exit(1)
+})
