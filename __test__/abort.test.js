@@ -1,29 +1,18 @@
 'use strict'
 
-// abort() (SPEC §8): before anything was sent, mid-body, while awaiting the response, after
-// settlement, twice.
+// abort() (docs/API.md §8): before anything was sent, mid-body, while awaiting the response,
+// after settlement, twice.
 
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile, within } = require('./helpers/server.js')
+const { within } = require('../testing')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
 
-let server
-let small
-let large
-
-test.before(async () => {
-  server = await startServer({ slowDelayMs: 20 })
-  small = await makeTempFile(1 * MiB, { name: 'small.bin' })
-  large = await makeTempFile(64 * MiB, { name: 'large.bin' })
-})
-
-test.after.always(async () => {
-  await server.close()
-  await small.remove()
-  await large.remove()
-})
+const server = useServer(test)
+const small = useTempFile(test, 1 * MiB, { name: 'small.bin' })
+const large = useTempFile(test, 64 * MiB, { name: 'large.bin' })
 
 /** Checks the shape of the abort rejection. */
 function assertAbortError(t, error) {
@@ -35,7 +24,7 @@ function assertAbortError(t, error) {
 }
 
 test('abort() right after uploadFile(): rejects with AbortError and no body byte reaches the server', async (t) => {
-  const endpoint = server.endpoint('/ok')
+  const endpoint = server.endpoint()
   const log = []
   const task = uploadFile({
     url: endpoint.url,
@@ -51,21 +40,21 @@ test('abort() right after uploadFile(): rejects with AbortError and no body byte
   t.deepEqual(log, ['fail', 'complete'])
 
   // A later upload on the same server completes first; only then look at what arrived.
-  await uploadFile({ url: server.url('/ok'), filePath: small.path, name: 'file' })
-  const arrived = server.recordsFor(endpoint.id)
+  await uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
+  const arrived = endpoint.records()
   t.true(arrived.length <= 1)
   for (const rec of arrived) t.is(rec.bytesReceived, 0, 'a request may start, but carries no body byte')
 })
 
 test.serial('abort() in the same tick as uploadFile(), even after slow synchronous work, sends no body byte', async (t) => {
-  const endpoint = server.endpoint('/ok')
+  const endpoint = server.endpoint()
   const task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' })
   // Synchronous work before abort(), still in the same tick (as a preempted thread would be).
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)
   task.abort()
   assertAbortError(t, await t.throwsAsync(task))
-  await uploadFile({ url: server.url('/ok'), filePath: small.path, name: 'file' })
-  const arrived = server.recordsFor(endpoint.id)
+  await uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
+  const arrived = endpoint.records()
   for (const rec of arrived) {
     await within(rec.finished, 5000, 'the end of the aborted request')
     t.is(rec.bytesReceived, 0, `${rec.bytesReceived} body bytes of an upload aborted in its first tick arrived`)
@@ -73,7 +62,7 @@ test.serial('abort() in the same tick as uploadFile(), even after slow synchrono
 })
 
 test.serial('abort() mid-upload: the server sees the connection close before the whole body; no progress after abort()', async (t) => {
-  const endpoint = server.endpoint('/slow')
+  const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
   let aborted = false
   let lateEvents = 0
   let events = 0
@@ -106,7 +95,7 @@ test.serial('abort() mid-upload: the server sees the connection close before the
 })
 
 test('abort() while waiting for the response rejects and closes the connection', async (t) => {
-  const endpoint = server.endpoint('/hang')
+  const endpoint = server.endpoint({ respond: false })
   const task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' })
   const rec = await within(endpoint.received(), 10000, 'the server receiving the whole body')
   t.true(rec.completed)
@@ -118,7 +107,7 @@ test('abort() while waiting for the response rejects and closes the connection',
 test('abort() after success is a no-op: returns undefined, the promise stays resolved', async (t) => {
   const log = []
   const task = uploadFile({
-    url: server.url('/ok'),
+    url: server.endpoint().url,
     filePath: small.path,
     name: 'file',
     success: () => log.push('success'),
@@ -136,7 +125,7 @@ test('abort() after success is a no-op: returns undefined, the promise stays res
 test('abort() twice settles once', async (t) => {
   const log = []
   const task = uploadFile({
-    url: server.url('/hang'),
+    url: server.endpoint({ respond: false }).url,
     filePath: small.path,
     name: 'file',
     fail: () => log.push('fail'),
@@ -150,7 +139,7 @@ test('abort() twice settles once', async (t) => {
 })
 
 test('abort() after a failure is a no-op', async (t) => {
-  const task = uploadFile({ url: server.url('/ok'), filePath: `${small.path}.missing`, name: 'file' })
+  const task = uploadFile({ url: server.endpoint().url, filePath: `${small.path}.missing`, name: 'file' })
   const error = await t.throwsAsync(task, { code: 'ENOENT' })
   t.is(task.abort(), undefined)
   t.is(await task.catch((e) => e), error)

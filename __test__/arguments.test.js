@@ -1,26 +1,16 @@
 'use strict'
 
-// Bad arguments (SPEC §2, §3, §6): uploadFile never throws; each problem arrives
+// Bad arguments (docs/API.md §2, §3, §6): uploadFile never throws; each problem arrives
 // asynchronously as fail → complete → rejection with WeChat's wording and a stable code.
 
 const os = require('node:os')
 const path = require('node:path')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile } = require('./helpers/server.js')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
-let server
-let file
-
-test.before(async () => {
-  server = await startServer()
-  file = await makeTempFile(16 * 1024, { name: 'args.txt' })
-})
-
-test.after.always(async () => {
-  await server.close()
-  await file.remove()
-})
+const server = useServer(test)
+const file = useTempFile(test, 16 * 1024, { name: 'args.txt' })
 
 const PREFIX = 'uploadFile:fail parameter error: '
 
@@ -47,9 +37,9 @@ async function failure(t, options) {
   return error
 }
 
-/** Valid options for the server's /ok endpoint, with `overrides` applied. */
+/** Valid options for a fresh default endpoint of the server, with `overrides` applied. */
 function valid(overrides) {
-  return { url: server.url('/ok'), filePath: file.path, name: 'file', ...overrides }
+  return { url: server.endpoint().url, filePath: file.path, name: 'file', ...overrides }
 }
 
 test('missing options: rejects asynchronously with ERR_INVALID_ARG_TYPE', async (t) => {
@@ -163,10 +153,10 @@ test('a header name that is not an HTTP token: ERR_INVALID_ARG_VALUE', async (t)
 })
 
 test('a header value with CR, LF or NUL fails and nothing of that request reaches the wire', async (t) => {
-  const ids = []
+  const endpoints = []
   for (const value of ['a\r\nX-Injected: 1', 'a\nX-Injected: 1', 'a\rX-Injected: 1', 'a\0b']) {
-    const endpoint = server.endpoint('/ok')
-    ids.push(endpoint.id)
+    const endpoint = server.endpoint()
+    endpoints.push(endpoint)
     const error = await failure(t, valid({ url: endpoint.url, header: { 'X-Evil': value } }))
     t.is(error.code, 'ERR_INVALID_ARG_VALUE', JSON.stringify(value))
     t.true(error.errMsg.startsWith(`${PREFIX}parameter.header`), error.errMsg)
@@ -174,7 +164,7 @@ test('a header value with CR, LF or NUL fails and nothing of that request reache
   // A good upload to the same server completes after them; none of theirs ever arrived.
   const ok = await uploadFile(valid({ header: { 'X-Fine': 'yes' } }))
   t.is(ok.statusCode, 200)
-  for (const id of ids) t.deepEqual(server.recordsFor(id), [], `request ${id} never arrived`)
+  for (const { id, records } of endpoints) t.deepEqual(records(), [], `request ${id} never arrived`)
   t.false(server.records.some((r) => 'x-evil' in r.headers || 'x-injected' in r.headers))
 })
 

@@ -1,27 +1,20 @@
 'use strict'
 
-// Many uploads at once, and keep-alive between sequential ones (SPEC §8).
+// Many uploads at once, and keep-alive between sequential ones (docs/API.md §8).
 
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile, within } = require('./helpers/server.js')
+const { startServer, within } = require('../testing')
+const { useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
 
-const files = []
-
-test.before(async () => {
-  for (let i = 0; i < 20; i++) files.push(await makeTempFile(2 * MiB + i * 1000, { name: `c${i}.bin` }))
-})
-
-test.after.always(async () => {
-  await Promise.all(files.map((f) => f.remove()))
-})
+const files = Array.from({ length: 20 }, (_, i) => useTempFile(test, 2 * MiB + i * 1000, { name: `c${i}.bin` }))
 
 test.serial('20 uploads at once to one server all arrive byte-exact, each with its own fields', async (t) => {
   const server = await startServer()
   t.teardown(() => server.close())
-  const endpoints = files.map(() => server.endpoint('/ok'))
+  const endpoints = files.map(() => server.endpoint())
   const results = await within(
     Promise.all(
       files.map((file, i) =>
@@ -49,7 +42,7 @@ test.serial('sequential uploads to one origin reuse keep-alive connections', asy
   t.teardown(() => server.close())
   const count = 10
   for (let i = 0; i < count; i++) {
-    const result = await uploadFile({ url: server.url('/ok'), filePath: files[i].path, name: 'file' })
+    const result = await uploadFile({ url: server.endpoint().url, filePath: files[i].path, name: 'file' })
     t.is(result.statusCode, 200)
   }
   t.is(server.records.length, count)
@@ -62,12 +55,12 @@ test.serial('a pooled connection the server closed meanwhile is not reused: the 
   const server = await startServer()
   t.teardown(() => server.close())
   for (let i = 0; i < 5; i++) {
-    const endpoint = server.endpoint('/ok')
+    const endpoint = server.endpoint()
     t.is((await uploadFile({ url: endpoint.url, filePath: files[i].path, name: 'file' })).statusCode, 200)
     const rec = await endpoint.arrived
     server.closeIdleConnections()
     await within(rec.socketClosed, 5000, 'the server closing the idle connection')
-    const again = await uploadFile({ url: server.url('/ok'), filePath: files[i].path, name: 'file' })
+    const again = await uploadFile({ url: server.endpoint().url, filePath: files[i].path, name: 'file' })
     t.is(again.statusCode, 200)
   }
 })

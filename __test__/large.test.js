@@ -1,34 +1,26 @@
 'use strict'
 
 // Large uploads (serial: they share one 512 MiB file and are memory- and CPU-heavy):
-// byte-exact delivery with an exact Content-Length, progress events (SPEC §4), the order of
-// progress → headers → success → complete → resolve, and constant memory in a child process.
+// byte-exact delivery with an exact Content-Length, progress events (docs/API.md §4), the order
+// of progress → headers → success → complete → resolve, and constant memory in a child process.
 
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile, sha256File, within } = require('./helpers/server.js')
+const { makeTempFile, sha256File, within } = require('../testing')
 const { runFixture } = require('./helpers/child.js')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
 
-let server
-let big // 512 MiB, shared by the progress and memory tests
-
-test.before(async () => {
-  server = await startServer()
-  big = await makeTempFile(512 * MiB, { name: 'big.bin' })
-})
-
-test.after.always(async () => {
-  if (server) await server.close()
-  if (big) await big.remove()
-})
+const server = useServer(test)
+// 512 MiB, shared by the progress and memory tests.
+const big = useTempFile(test, 512 * MiB, { name: 'big.bin' })
 
 test.serial('a 64 MiB file arrives byte-exact with its fields; Content-Length == expected total == bytes received', async (t) => {
   const file = await makeTempFile(64 * MiB, { name: 'picture.png' })
   t.teardown(() => file.remove())
   t.is(await sha256File(file.path), file.sha256, 'the file on disk is what was hashed')
-  const endpoint = server.endpoint('/ok')
+  const endpoint = server.endpoint()
   const events = []
   const result = await uploadFile({
     url: endpoint.url,
@@ -69,7 +61,7 @@ test.serial('a 64 MiB file arrives byte-exact with its fields; Content-Length ==
 })
 
 test.serial('512 MiB: progress events are well-formed, throttled, and ordered before headers, success, complete and resolve', async (t) => {
-  const endpoint = server.endpoint('/ok')
+  const endpoint = server.endpoint()
   const log = []
   const events = []
   const task = uploadFile({
@@ -116,7 +108,7 @@ test.serial('512 MiB: progress events are well-formed, throttled, and ordered be
 })
 
 test.serial('512 MiB upload in a child process raises its peak RSS by less than 64 MiB', async (t) => {
-  const endpoint = server.endpoint('/ok')
+  const endpoint = server.endpoint()
   const run = await runFixture('memory.js', [endpoint.url, big.path], { timeoutMs: 90000 })
   t.false(run.timedOut, 'the child finished')
   t.is(run.code, 0, run.stderr)

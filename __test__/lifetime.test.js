@@ -1,31 +1,24 @@
 'use strict'
 
-// Process and thread lifetime (SPEC §8) and the ESM entry (SPEC §1), in child processes
-// against a server in this process. A child that hangs is SIGKILLed after 15 s and fails.
+// Process and thread lifetime (docs/API.md §8) and the ESM entry (docs/API.md §1), in child
+// processes against a server in this process. A child that hangs is SIGKILLed after 15 s and
+// fails.
 
 const path = require('node:path')
 const test = require('ava')
 const { uploadFile, UploadTask } = require('../index.js')
-const { startServer, makeTempFile, closedPort, within } = require('./helpers/server.js')
+const { closedPort, within } = require('../testing')
 const { runFixture, runNode, spawnNode, FIXTURES, PACKAGE_DIR } = require('./helpers/child.js')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
 
-let server
-let small
-let medium
+const server = useServer(test)
+const small = useTempFile(test, 256 * 1024, { name: 'small.bin' })
+const medium = useTempFile(test, 16 * MiB, { name: 'medium.bin' })
 
-test.before(async () => {
-  server = await startServer({ slowDelayMs: 20 })
-  small = await makeTempFile(256 * 1024, { name: 'small.bin' })
-  medium = await makeTempFile(16 * MiB, { name: 'medium.bin' })
-})
-
-test.after.always(async () => {
-  await server.close()
-  await small.remove()
-  await medium.remove()
-})
+/** A slow reader: TCP backpressure holds the client mid-body. */
+const SLOW = { readDelayMs: 20 }
 
 /** Asserts that a child exited by itself with code 0, no signal and nothing on stderr. */
 function assertCleanExit(t, run) {
@@ -36,7 +29,7 @@ function assertCleanExit(t, run) {
 }
 
 test('a pending upload nobody awaits keeps the process alive until it settles, then the process exits', async (t) => {
-  const endpoint = server.endpoint('/delay/1000')
+  const endpoint = server.endpoint({ delayMs: 1000 })
   const run = await runFixture('pending-upload.js', [endpoint.url, small.path])
   assertCleanExit(t, run)
   t.is(run.stdout, '200\n', 'the child lived to see the response')
@@ -45,8 +38,13 @@ test('a pending upload nobody awaits keeps the process alive until it settles, t
 })
 
 test('after the last upload settles, whatever the outcome, the process exits by itself', async (t) => {
-  const refused = `http://127.0.0.1:${await closedPort()}`
-  const run = await runFixture('settle-all.js', [server.origin, refused, small.path])
+  const urls = {
+    ok: server.endpoint().url,
+    notFound: server.endpoint({ status: 404 }).url,
+    silent: server.endpoint({ respond: false }).url,
+    refused: `http://127.0.0.1:${await closedPort()}/`,
+  }
+  const run = await runFixture('settle-all.js', [urls.ok, urls.notFound, urls.silent, urls.refused, small.path])
   assertCleanExit(t, run)
   t.deepEqual(run.stdout.trim().split('\n'), [
     '200',
@@ -61,15 +59,15 @@ test('after the last upload settles, whatever the outcome, the process exits by 
   ])
 })
 
-for (const [mode, urlPath] of [
-  ['at-start', '/ok'],
-  ['mid-body', '/slow'],
-  ['awaiting-response', '/hang'],
+for (const [mode, behaviour] of [
+  ['at-start', {}],
+  ['mid-body', SLOW],
+  ['awaiting-response', { respond: false }],
 ]) {
   test(`process.exit(0) with an upload in flight (${mode}) exits cleanly`, async (t) => {
     const runs = await Promise.all(
       [1, 2].map(async () => {
-        const endpoint = server.endpoint(urlPath)
+        const endpoint = server.endpoint(behaviour)
         const { child, done } = spawnNode([path.join(FIXTURES, 'exit-in-flight.js'), mode, endpoint.url, medium.path])
         if (mode === 'awaiting-response') {
           // Tell the child to exit once the whole body has arrived here.
@@ -86,25 +84,25 @@ for (const [mode, urlPath] of [
 }
 
 test('a worker thread whose upload settled exits by itself, and so does the process', async (t) => {
-  const run = await runFixture('worker-upload.js', [server.url('/ok'), small.path])
+  const run = await runFixture('worker-upload.js', [server.endpoint().url, small.path])
   assertCleanExit(t, run)
   t.is(run.stdout, 'worker 200\nworker exited 0\n')
 })
 
 test('terminating a worker mid-upload never crashes; the main thread then uploads and exits with 0', async (t) => {
-  const run = await runFixture('worker-terminate.js', [server.url('/slow'), server.url('/ok'), medium.path])
+  const run = await runFixture('worker-terminate.js', [server.endpoint(SLOW).url, server.endpoint().url, medium.path])
   assertCleanExit(t, run)
   t.regex(run.stdout, /^terminated at \d+%\n200\n$/)
 })
 
 test('terminating a worker stops its upload: the server sees that connection close before the whole body', async (t) => {
-  const endpoint = server.endpoint('/slow')
+  const endpoint = server.endpoint(SLOW)
   let mainDone
   const mainUploaded = new Promise((resolve) => {
     mainDone = resolve
   })
   const { child, done } = spawnNode(
-    [path.join(FIXTURES, 'worker-terminate.js'), endpoint.url, server.url('/ok'), medium.path, 'hold'],
+    [path.join(FIXTURES, 'worker-terminate.js'), endpoint.url, server.endpoint().url, medium.path, 'hold'],
     { onStdout: (stdout) => /\n200\n$/.test(stdout) && mainDone() },
   )
   try {
@@ -140,7 +138,7 @@ test('ESM: import { uploadFile, UploadTask } gives the same objects as require, 
     const result = await uploadFile({ url: process.argv[1], filePath: process.argv[2], name: 'file' })
     console.log(result.statusCode)
   `
-  const run = await runNode(['--input-type=module', '-e', source, server.url('/ok'), small.path], { cwd: PACKAGE_DIR })
+  const run = await runNode(['--input-type=module', '-e', source, server.endpoint().url, small.path], { cwd: PACKAGE_DIR })
   assertCleanExit(t, run)
   const [identity, status] = run.stdout.trim().split('\n')
   t.deepEqual(JSON.parse(identity), { sameUploadFile: true, sameUploadTask: true, defaultIsCjs: true })

@@ -1,39 +1,32 @@
 'use strict'
 
-// Listeners (SPEC §7, §3 isolation): registration, removal, chaining, validation, late
+// Listeners (docs/API.md §7, §3 isolation): registration, removal, chaining, validation, late
 // registration, and throwing listeners/callbacks that must neither stop the upload nor the
 // other listeners, and are reported as process warnings.
 //
-// Most uploads here go to the server's /slow mode, so that the body takes a moment and each
+// Most uploads here go to a slowly reading endpoint, so that the body takes a moment and each
 // test checks only what its title says. Whether listeners registered in the same tick as
 // uploadFile() can miss events is checked on its own, by the two "same tick" tests.
 
 const path = require('node:path')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile, within } = require('./helpers/server.js')
+const { within } = require('../testing')
 const { spawnNode, FIXTURES } = require('./helpers/child.js')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
-let server
-let file // 16 MiB
-let small // 256 KiB: sent at once, for the "same tick" tests
+const server = useServer(test)
+// Larger than what the kernel's socket buffers take in at once, so that slow reading matters.
+const file = useTempFile(test, 16 * 1024 * 1024, { name: 'listen.bin' })
+// 256 KiB: sent at once, for the "same tick" tests.
+const small = useTempFile(test, 256 * 1024, { name: 'small.bin' })
 
-test.before(async () => {
-  server = await startServer({ slowDelayMs: 2 })
-  // Larger than what the kernel's socket buffers take in at once, so that /slow matters.
-  file = await makeTempFile(16 * 1024 * 1024, { name: 'listen.bin' })
-  small = await makeTempFile(256 * 1024, { name: 'small.bin' })
-})
+/** A slow reader: 2 ms per chunk read. */
+const SLOW = { readDelayMs: 2 }
 
-test.after.always(async () => {
-  await server.close()
-  await file.remove()
-  await small.remove()
-})
-
-/** An upload of `file` to the slow endpoint. */
+/** An upload of `file` to a fresh slow endpoint. */
 function upload(extra) {
-  return uploadFile({ url: server.url('/slow'), filePath: file.path, name: 'file', ...extra })
+  return uploadFile({ url: server.endpoint(SLOW).url, filePath: file.path, name: 'file', ...extra })
 }
 
 const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve))
@@ -143,7 +136,7 @@ function blockThread(ms) {
 }
 
 test.serial('listeners registered in the same tick as uploadFile() get the final progress event, even after slow synchronous work', async (t) => {
-  const task = uploadFile({ url: server.url('/ok'), filePath: small.path, name: 'file' })
+  const task = uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
   blockThread(300) // still the same tick: the upload runs on other threads meanwhile
   const events = []
   task.onProgressUpdate((e) => events.push(e.progress))
@@ -157,13 +150,13 @@ test.serial('a headers listener registered in the same tick gets the headers eve
     child.stdin.end()
     await done
   })
-  const origin = await within(
+  const url = await within(
     new Promise((resolve) => child.stdout.once('data', (text) => resolve(String(text).trim()))),
     10000,
     'the server process starting',
   )
   const log = []
-  const task = uploadFile({ url: `${origin}/ok`, filePath: small.path, name: 'file' })
+  const task = uploadFile({ url, filePath: small.path, name: 'file' })
   blockThread(500) // the other process receives the body and answers meanwhile
   task.onProgressUpdate((e) => e.progress === 100 && log.push('progress 100'))
   task.onHeadersReceived(() => log.push('headers'))
@@ -189,7 +182,7 @@ test.serial('throwing listeners and callbacks are isolated and reported as proce
   process.on('warning', onWarning)
   t.teardown(() => process.off('warning', onWarning))
 
-  const endpoint = server.endpoint('/slow')
+  const endpoint = server.endpoint(SLOW)
   const log = []
   const task = uploadFile({
     url: endpoint.url,

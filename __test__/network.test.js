@@ -1,28 +1,19 @@
 'use strict'
 
-// Network and file failures (SPEC §3, §6): Node-style codes, certificate verification, and a
-// file that changes size while it is being sent.
+// Network and file failures (docs/API.md §3, §6): Node-style codes, certificate verification,
+// and a file that changes size while it is being sent.
 
 const fs = require('node:fs')
-const https = require('node:https')
-const path = require('node:path')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile, within } = require('./helpers/server.js')
-const { FIXTURES } = require('./helpers/child.js')
+const { makeTempFile, within } = require('../testing')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
-let server
-let file
-
-test.before(async () => {
-  server = await startServer()
-  file = await makeTempFile(256 * 1024, { name: 'net.bin' })
-})
-
-test.after.always(async () => {
-  await server.close()
-  await file.remove()
-})
+const server = useServer(test)
+// HTTPS, with a certificate for 127.0.0.1 and localhost signed by a CA generated for this run,
+// which the client does not trust.
+const tlsServer = useServer(test, { tls: true })
+const file = useTempFile(test, 256 * 1024, { name: 'net.bin' })
 
 /** Checks the common shape of a failure. */
 function assertFailure(t, error, code) {
@@ -33,42 +24,26 @@ function assertFailure(t, error, code) {
 }
 
 test('a connection dropped without a response: ECONNRESET', async (t) => {
-  const task = uploadFile({ url: server.url('/reset'), filePath: file.path, name: 'file' })
+  const task = uploadFile({ url: server.endpoint({ reset: true }).url, filePath: file.path, name: 'file' })
   const error = await t.throwsAsync(within(task, 10000, 'settlement'))
   assertFailure(t, error, 'ECONNRESET')
 })
 
-test('https: a self-signed certificate is rejected with ERR_TLS_CERT_INVALID and no request is sent', async (t) => {
-  let requests = 0
-  const tlsServer = https.createServer(
-    {
-      key: fs.readFileSync(path.join(FIXTURES, 'tls', 'key.pem')),
-      cert: fs.readFileSync(path.join(FIXTURES, 'tls', 'cert.pem')),
-    },
-    (req, res) => {
-      requests++
-      req.resume()
-      req.on('end', () => res.end('accepted'))
-    },
-  )
-  await new Promise((resolve) => tlsServer.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    tlsServer.closeAllConnections()
-    tlsServer.close()
-  })
-  const { port } = tlsServer.address()
+test('https: a certificate signed by an untrusted CA is rejected with ERR_TLS_CERT_INVALID and no request is sent', async (t) => {
+  const endpoint = tlsServer.endpoint()
   for (const host of ['127.0.0.1', 'localhost']) {
-    const task = uploadFile({ url: `https://${host}:${port}/up`, filePath: file.path, name: 'file' })
+    const url = endpoint.url.replace('//127.0.0.1:', `//${host}:`)
+    const task = uploadFile({ url, filePath: file.path, name: 'file' })
     const error = await t.throwsAsync(within(task, 10000, 'settlement'))
     assertFailure(t, error, 'ERR_TLS_CERT_INVALID')
   }
-  t.is(requests, 0)
+  t.is(tlsServer.records.length, 0)
 })
 
 test.serial('a file truncated during the upload fails with ERR_FILE_CHANGED', async (t) => {
   const changing = await makeTempFile(32 * 1024 * 1024, { name: 'changing.bin' })
   t.teardown(() => changing.remove())
-  const endpoint = server.endpoint('/slow')
+  const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
   const task = uploadFile({ url: endpoint.url, filePath: changing.path, name: 'file' })
   const firstEvent = new Promise((resolve) => task.onProgressUpdate(resolve))
   const event = await within(firstEvent, 10000, 'a first progress event')

@@ -1,15 +1,16 @@
 'use strict'
 
-// What reaches the wire (SPEC §6): file name and Content-Type of the file part, formData
+// What reaches the wire (docs/API.md §6): file name and Content-Type of the file part, formData
 // conversion and order, escaping of names, UTF-8, the caller's headers and the upload's own.
 // Every assertion is on what the recording server actually parsed.
 
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile } = require('./helpers/server.js')
+const { makeTempFile } = require('../testing')
+const { useServer } = require('./helpers/setup.js')
 const { version } = require('../package.json')
 
-let server
+const server = useServer(test)
 const files = []
 
 /** A small temp file named `name` (64 KiB of random bytes), removed after the run. */
@@ -19,18 +20,13 @@ async function smallFile(name, size = 64 * 1024) {
   return file
 }
 
-test.before(async () => {
-  server = await startServer()
-})
-
 test.after.always(async () => {
-  await server.close()
   await Promise.all(files.map((f) => f.remove()))
 })
 
 /** Uploads and returns the record of what the server received, checking it arrived intact. */
 async function uploadAndReceive(t, file, options) {
-  const endpoint = server.endpoint('/ok')
+  const endpoint = server.endpoint()
   const result = await uploadFile({ url: endpoint.url, filePath: file.path, name: 'file', ...options })
   t.is(result.statusCode, 200)
   const rec = await endpoint.received()

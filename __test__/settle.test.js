@@ -1,29 +1,42 @@
 'use strict'
 
-// Settlement (SPEC §3, §5): every HTTP status is a success with Node-style headers and
+// Settlement (docs/API.md §3, §5): every HTTP status is a success with Node-style headers and
 // cookies; failures are Errors with errMsg/code; the order of callbacks and the promise;
 // the timeout deadline.
 
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, makeTempFile, closedPort, within, statusBody } = require('./helpers/server.js')
+const { closedPort, within } = require('../testing')
+const { useServer, useTempFile } = require('./helpers/setup.js')
 
-let server
-let file
+const server = useServer(test)
+const file = useTempFile(test, 256 * 1024, { name: 'settle.txt' })
 
-test.before(async () => {
-  server = await startServer()
-  file = await makeTempFile(256 * 1024, { name: 'settle.txt' })
-})
+/** A response body with non-ASCII text on purpose: `data` must be decoded as UTF-8. */
+function statusBody(status) {
+  return `status ${status} – grüße ✓`
+}
 
-test.after.always(async () => {
-  await server.close()
-  await file.remove()
-})
+/** An endpoint answering `status` with a UTF-8 text body and repeated, mixed-case headers. */
+function statusEndpoint(status) {
+  return server.endpoint({
+    status,
+    headers: [
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Set-Cookie', 'a=1; Path=/'],
+      ['X-Repeat', 'first'],
+      ['Set-Cookie', 'b=2; HttpOnly'],
+      ['X-Repeat', 'second'],
+      ['X-Custom-Case', 'Value'],
+      ['X-Latin1', 'café'], // sent as the Latin-1 byte 0xE9
+    ],
+    body: statusBody(status),
+  })
+}
 
 for (const status of [404, 500]) {
   test(`a ${status} response is a success with statusCode, data, header and cookies`, async (t) => {
-    const endpoint = server.endpoint(`/status/${status}`)
+    const endpoint = statusEndpoint(status)
     const seen = []
     const task = uploadFile({ url: endpoint.url, filePath: file.path, name: 'file', fail: () => t.fail('fail called') })
     task.onHeadersReceived((event) => seen.push(event))
@@ -53,7 +66,11 @@ for (const status of [404, 500]) {
 }
 
 test('onHeadersReceived fires when the headers arrive, before the response body is read', async (t) => {
-  const endpoint = server.endpoint('/headers-first')
+  const endpoint = server.endpoint({
+    headers: { 'Content-Type': 'text/plain' },
+    body: 'the body, sent after release()',
+    holdBody: true,
+  })
   const log = []
   const task = uploadFile({ url: endpoint.url, filePath: file.path, name: 'file', success: () => log.push('success') })
   const headers = new Promise((resolve) => task.onHeadersReceived(resolve))
@@ -68,13 +85,13 @@ test('onHeadersReceived fires when the headers arrive, before the response body 
 })
 
 test('a response without Set-Cookie has cookies []', async (t) => {
-  const result = await uploadFile({ url: server.url('/ok'), filePath: file.path, name: 'file' })
+  const result = await uploadFile({ url: server.endpoint().url, filePath: file.path, name: 'file' })
   t.deepEqual(result.cookies, [])
   t.false('set-cookie' in result.header)
 })
 
 test('the returned value is a real Promise', (t) => {
-  const task = uploadFile({ url: server.url('/ok'), filePath: file.path, name: 'file' })
+  const task = uploadFile({ url: server.endpoint().url, filePath: file.path, name: 'file' })
   t.true(task instanceof Promise)
   t.is(Object.getPrototypeOf(task), Promise.prototype)
   return task
@@ -85,7 +102,7 @@ test('success order: success → complete → resolve, each exactly once', async
   let successArg
   let completeArg
   const task = uploadFile({
-    url: server.url('/ok'),
+    url: server.endpoint().url,
     filePath: file.path,
     name: 'file',
     success: (r) => {
@@ -131,7 +148,7 @@ test('failure order: fail → complete → reject, with ECONNREFUSED against a c
 })
 
 test('timeout against a server that never answers: uploadFile:fail timeout, ETIMEDOUT, connection closed', async (t) => {
-  const endpoint = server.endpoint('/hang')
+  const endpoint = server.endpoint({ respond: false })
   const log = []
   const task = uploadFile({
     url: endpoint.url,
@@ -153,7 +170,7 @@ test('timeout against a server that never answers: uploadFile:fail timeout, ETIM
 
 test('timeout: Infinity means no deadline and 0 means the default; both upload normally', async (t) => {
   for (const timeout of [Infinity, 0]) {
-    const result = await uploadFile({ url: server.url('/delay/100'), filePath: file.path, name: 'file', timeout })
+    const result = await uploadFile({ url: server.endpoint({ delayMs: 100 }).url, filePath: file.path, name: 'file', timeout })
     t.is(result.statusCode, 200, `timeout ${timeout}`)
   }
 })
