@@ -15,20 +15,21 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare class UploadTask {
   /**
-   * A task that has not started yet. It is cancelled with its environment (a terminated
-   * worker, an exiting process) as if `abort()` had been called.
+   * A task that has not started yet; its deadline counts from now. It is cancelled with its
+   * environment (a terminated worker, an exiting process) as if `abort()` had been called.
    */
   constructor()
   /**
-   * Starts the upload. The promise always resolves: with `{ statusCode, data, header,
-   * cookies }` on a response, or `{ code, reason }` on failure. A task starts once.
+   * Starts the upload. The promise always resolves, with `{ outcome: 'success', … }` on a
+   * response or `{ outcome: 'failure', code, reason }`. A task starts once.
    */
-  start(request: UploadRequest): Promise<UploadSuccess | UploadFailure>
+  start(request: UploadRequest): Promise<UploadOutcome>
   /**
    * Cancels the upload: no further body byte is sent, the connection is closed and the
-   * promise of `start` resolves with code `ABORT_ERR`. A no-op once settled.
+   * promise of `start` resolves with code `ABORT_ERR`. Returns that failure, so that a caller
+   * can settle at once. Cancelling a settled task changes nothing.
    */
-  abort(): void
+  abort(): UploadOutcome
   /** Adds a progress listener; returns its id for `offProgressUpdate`. */
   onProgressUpdate(listener: (event: ProgressEvent) => void): number
   /** Removes the progress listener with this id, or every one without an id. */
@@ -37,6 +38,44 @@ export declare class UploadTask {
   onHeadersReceived(listener: (event: HeadersEvent) => void): number
   /** Removes the headers listener with this id, or every one without an id. */
   offHeadersReceived(id?: number | undefined | null): void
+}
+
+/**
+ * The stable `code` of a failed upload, exported to JavaScript as the `ErrorCode` object; each
+ * variant's name is the string JavaScript sees as `error.code` (the README's error table lists
+ * them, and a test checks that table and `index.d.ts` against this enum).
+ */
+export declare enum ErrorCode {
+  /** `abort()` was called (or the caller's `AbortSignal` fired). */
+  ABORT_ERR = 'ABORT_ERR',
+  /** The `timeout` deadline passed. */
+  ETIMEDOUT = 'ETIMEDOUT',
+  /** An argument has the wrong type. */
+  ERR_INVALID_ARG_TYPE = 'ERR_INVALID_ARG_TYPE',
+  /** An argument has the right type but a value that cannot be used. */
+  ERR_INVALID_ARG_VALUE = 'ERR_INVALID_ARG_VALUE',
+  /** The file does not exist. */
+  ENOENT = 'ENOENT',
+  /** The file cannot be read with the caller's permissions. */
+  EACCES = 'EACCES',
+  /** The path names a directory. */
+  EISDIR = 'EISDIR',
+  /** The path names something that is neither a regular file nor a directory. */
+  ERR_NOT_REGULAR_FILE = 'ERR_NOT_REGULAR_FILE',
+  /** The file's size changed while it was being sent. */
+  ERR_FILE_CHANGED = 'ERR_FILE_CHANGED',
+  /** The server refused the connection. */
+  ECONNREFUSED = 'ECONNREFUSED',
+  /** The host name did not resolve. */
+  ENOTFOUND = 'ENOTFOUND',
+  /** The connection was reset or closed before the response was complete. */
+  ECONNRESET = 'ECONNRESET',
+  /** The server closed its side while the body was being written. */
+  EPIPE = 'EPIPE',
+  /** The server's TLS certificate was rejected. */
+  ERR_TLS_CERT_INVALID = 'ERR_TLS_CERT_INVALID',
+  /** Any other network or I/O failure. */
+  ERR_NETWORK = 'ERR_NETWORK',
 }
 
 /** The payload of `onHeadersReceived`. */
@@ -63,13 +102,26 @@ export interface ProgressEvent {
   totalBytesExpectedToSend: number
 }
 
-/** What a failed upload resolves the native promise with; `index.js` makes the `Error`. */
-export interface UploadFailure {
-  /** The stable error code, such as `ECONNREFUSED`. */
-  code: string
-  /** The reason that follows `uploadFile:fail `. */
-  reason: string
-}
+/**
+ * Reports a JavaScript callback that threw: `source` names it, `detail` is what it threw
+ * (its stack, or the value as text). For `index.js`; it never throws.
+ */
+export declare function reportCallbackError(source: string, detail: string): void
+
+/**
+ * How an upload ended, as the native promise of `start` resolves (it never rejects):
+ * `{ outcome: 'success', statusCode, data, header, cookies }` or
+ * `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
+ */
+export type UploadOutcome =
+  | { outcome: 'success'; /** The HTTP status code. */
+    statusCode: number; /** The response body, decoded as UTF-8. */
+    data: string; /** The response headers, as in `onHeadersReceived`. */
+    header: any; /** The `Set-Cookie` values, `[]` when none. */
+  cookies: Array<string> }
+  | { outcome: 'failure'; /** The stable error code. */
+    code: ErrorCode; /** The reason that follows `uploadFile:fail `. */
+  reason: string }
 
 /** The normalized options of one upload, as `index.js` hands them to the native task. */
 export interface UploadRequest {
@@ -85,18 +137,9 @@ export interface UploadRequest {
   header: Array<NameValue>
   /** Text fields sent before the file, in order. */
   formData: Array<NameValue>
-  /** Deadline in milliseconds from the start; absent means none. */
+  /**
+   * The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
+   * means the default (60000), `Infinity` means none.
+   */
   timeout?: number
-}
-
-/** What a finished upload resolves with (before `index.js` adds `errMsg`). */
-export interface UploadSuccess {
-  /** The HTTP status code. */
-  statusCode: number
-  /** The response body, decoded as UTF-8. */
-  data: string
-  /** The response headers, as in `onHeadersReceived`. */
-  header: any
-  /** The `Set-Cookie` values, `[]` when none. */
-  cookies: Array<string>
 }

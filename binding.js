@@ -836,3 +836,5 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.UploadTask = nativeBinding.UploadTask
+module.exports.ErrorCode = nativeBinding.ErrorCode
+module.exports.reportCallbackError = nativeBinding.reportCallbackError

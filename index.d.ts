@@ -3,47 +3,40 @@
  * Compatible with Taro's `uploadFile.Option`, `uploadFile.SuccessCallbackResult`,
  * `UploadTask` and `UploadTaskPromise`.
  */
-import { UploadTask as NativeUploadTask } from './binding'
+import { UploadTask as NativeUploadTask, ErrorCode } from './binding'
 
-export type {
-  ProgressEvent,
-  HeadersEvent,
-  UploadRequest,
-  UploadSuccess,
-  UploadFailure,
-  NameValue,
-} from './binding'
+export { ErrorCode } from './binding'
+export type { ProgressEvent, HeadersEvent, UploadRequest, UploadOutcome, NameValue } from './binding'
 
 /** Any plain object, as Taro's `TaroGeneral.IAnyObject`. */
 export interface IAnyObject {
   [key: string]: any
 }
 
-/** Codes of a failed upload (see README, "Errors"). */
-export type UploadErrorCode =
-  | 'ABORT_ERR'
-  | 'ETIMEDOUT'
-  | 'ERR_INVALID_ARG_TYPE'
-  | 'ERR_INVALID_ARG_VALUE'
-  | 'ENOENT'
-  | 'EACCES'
-  | 'EISDIR'
-  | 'ERR_NOT_REGULAR_FILE'
-  | 'ERR_FILE_CHANGED'
-  | 'ECONNREFUSED'
-  | 'ENOTFOUND'
-  | 'ECONNRESET'
-  | 'EPIPE'
-  | 'ERR_TLS_CERT_INVALID'
-  | 'ERR_NETWORK'
+/**
+ * The `code` of a failed upload: one of the values of `ErrorCode` (owned by the native enum;
+ * README, "Errors").
+ */
+export type UploadErrorCode = `${ErrorCode}`
 
-/** What a failed upload rejects with, and what `fail` / `complete` receive. */
-export interface UploadError extends Error {
+/**
+ * What a failed upload rejects with, and what `fail` / `complete` receive: an `Error` whose
+ * `message` equals `errMsg` (`uploadFile:fail <reason>`), with a stable `code`.
+ */
+export declare class UploadError extends Error {
+  private constructor()
   /** `uploadFile:fail <reason>`; equal to `message`. */
-  errMsg: string
+  readonly errMsg: string
   /** A stable code. */
-  code: UploadErrorCode
+  readonly code: UploadErrorCode
+  /** `'UploadError'`, or `'AbortError'` for an abort. */
+  name: string
+  /** The underlying error, when there is one. */
+  cause?: unknown
 }
+
+/** Whether `value` is an `UploadError`. */
+export declare function isUploadError(value: unknown): value is UploadError
 
 export declare namespace uploadFile {
   interface Option {
@@ -54,13 +47,13 @@ export declare namespace uploadFile {
     /** Multipart field name of the file part. */
     name: string
     /** Request headers; `Content-Type`, `Content-Length`, `Transfer-Encoding`, `Host` are the upload's own. */
-    header?: IAnyObject
+    header?: IAnyObject | null
     /** Extra text fields, sent before the file in insertion order. */
-    formData?: IAnyObject
-    /** Deadline of the whole upload in ms; `0` or absent: 60000; `Infinity`: none. */
-    timeout?: number
+    formData?: IAnyObject | null
+    /** Deadline of the whole upload in ms; `0`, `null` or absent: 60000; `Infinity`: none. */
+    timeout?: number | null
     /** `filename` of the file part; defaults to the basename of `filePath`. */
-    fileName?: string
+    fileName?: string | null
     /** Accepted and ignored (Node has no cookie jar). */
     withCredentials?: boolean
     /** Accepted and ignored. */

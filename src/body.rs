@@ -1,6 +1,7 @@
 //! The request body: multipart head, the file's chunks, the tail. It has an exact size, so
 //! hyper sends `Content-Length` (never chunked); it counts bytes for progress as it hands them
-//! over, and stops at once when the task is aborted.
+//! over, reports them to a [`ProgressSink`] through the throttle, and stops at once when the
+//! task is aborted.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,9 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::UploadError;
 use crate::file_reader::FileSource;
-use crate::listeners::Listeners;
 use crate::multipart::MultipartLayout;
-use crate::progress::ProgressThrottle;
+use crate::progress::{ProgressSink, ProgressThrottle};
 
 /// The largest frame handed to hyper. File chunks are read 1 MiB at a time but written in
 /// smaller frames (split without copying): the receiver starts reading sooner and the socket's
@@ -38,16 +38,17 @@ pub struct UploadBody {
     sent: u64,
     total: u64,
     throttle: ProgressThrottle,
-    listeners: Arc<Listeners>,
+    sink: Arc<dyn ProgressSink>,
     token: CancellationToken,
 }
 
 impl UploadBody {
-    /// A body that frames the contents of `source` with `layout`.
+    /// A body that frames the contents of `source` with `layout` and reports its progress to
+    /// `sink`.
     pub fn new(
         layout: MultipartLayout,
         source: FileSource,
-        listeners: Arc<Listeners>,
+        sink: Arc<dyn ProgressSink>,
         token: CancellationToken,
     ) -> Self {
         let total = layout.content_length(source.len());
@@ -59,16 +60,16 @@ impl UploadBody {
             sent: 0,
             total,
             throttle: ProgressThrottle::new(total, Instant::now()),
-            listeners,
+            sink,
             token,
         }
     }
 
-    /// Counts `data` as handed over, emits progress if due, and wraps it in a frame.
+    /// Counts `data` as handed over, reports progress if due, and wraps it in a frame.
     fn hand_over(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
         self.sent += data.len() as u64;
-        if let Some(event) = self.throttle.advance(self.sent, Instant::now()) {
-            self.listeners.emit_progress(event, self.sent == self.total);
+        if let Some(update) = self.throttle.advance(self.sent, Instant::now()) {
+            self.sink.report(update);
         }
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
@@ -131,5 +132,135 @@ fn next_frame(unsent: &mut Bytes) -> Bytes {
         std::mem::take(unsent)
     } else {
         unsent.split_to(FRAME_SIZE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::multipart::MultipartLayout;
+    use crate::progress::ProgressUpdate;
+    use std::future::poll_fn;
+    use std::io::Write;
+    use std::sync::Mutex;
+
+    /// Records every update the body reports.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<ProgressUpdate>>);
+
+    impl ProgressSink for Recorder {
+        fn report(&self, update: ProgressUpdate) {
+            self.0.lock().unwrap().push(update);
+        }
+    }
+
+    fn temp_file(name: &str, bytes: &[u8]) -> String {
+        let path =
+            std::env::temp_dir().join(format!("upload-task-body-{}-{name}", std::process::id()));
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(bytes)
+            .unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    fn layout() -> MultipartLayout {
+        let fields = [("k".to_string(), "v".to_string())];
+        MultipartLayout::new(
+            "B".into(),
+            &fields,
+            "file",
+            "a.bin",
+            "application/octet-stream",
+        )
+    }
+
+    async fn body_for(path: &str, sink: Arc<Recorder>, token: CancellationToken) -> UploadBody {
+        let source = FileSource::open(path.to_string()).await.unwrap();
+        UploadBody::new(layout(), source, sink, token)
+    }
+
+    /// Polls the body to its end: the bytes of its frames, or the error that ended it.
+    async fn drain(body: &mut UploadBody) -> Result<Vec<u8>, UploadError> {
+        let mut out = Vec::new();
+        let mut body = Pin::new(body);
+        while let Some(frame) = poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+            let data = frame?.into_data().unwrap();
+            assert!(data.len() <= FRAME_SIZE.max(layout().head.len()));
+            out.extend_from_slice(&data);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn sends_head_file_tail_with_an_exact_size_and_one_final_update() {
+        let data: Vec<u8> = (0..(3 << 20) + 17).map(|i| (i % 251) as u8).collect();
+        let path = temp_file("whole", &data);
+        let sink = Arc::new(Recorder::default());
+        let mut body = body_for(&path, sink.clone(), CancellationToken::new()).await;
+        let announced = body.size_hint().exact().unwrap();
+        let bytes = drain(&mut body).await.unwrap();
+        assert!(body.is_end_stream());
+
+        let l = layout();
+        let mut expected = l.head.to_vec();
+        expected.extend_from_slice(&data);
+        expected.extend_from_slice(&l.tail);
+        assert_eq!(bytes, expected);
+        assert_eq!(announced, expected.len() as u64);
+
+        let updates = sink.0.lock().unwrap();
+        let finals: Vec<_> = updates
+            .iter()
+            .filter(|u| matches!(u, ProgressUpdate::Final(_)))
+            .collect();
+        assert_eq!(finals.len(), 1);
+        assert!(
+            matches!(updates.last(), Some(ProgressUpdate::Final(e)) if e.progress == 100
+            && e.total_bytes_sent == announced as f64)
+        );
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_aborted_body_stops_with_the_abort_error() {
+        let path = temp_file("abort", &[7u8; 4096]);
+        let sink = Arc::new(Recorder::default());
+        let token = CancellationToken::new();
+        let mut body = body_for(&path, sink.clone(), token.clone()).await;
+        token.cancel();
+        let err = drain(&mut body).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ABORT_ERR);
+        assert!(sink.0.lock().unwrap().is_empty(), "nothing was reported");
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_file_that_shrank_fails_and_never_reports_the_final_update() {
+        let path = temp_file("shrank", &[1u8; 64 << 10]);
+        let sink = Arc::new(Recorder::default());
+        let mut body = body_for(&path, sink.clone(), CancellationToken::new()).await;
+        std::fs::File::create(&path).unwrap(); // truncates to 0 after the size was taken
+        let err = drain(&mut body).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ERR_FILE_CHANGED);
+        assert!(!sink
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|u| matches!(u, ProgressUpdate::Final(_))));
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn frames_are_split_without_copying() {
+        let mut unsent = Bytes::from(vec![0u8; FRAME_SIZE * 2 + 1]);
+        let base = unsent.as_ptr();
+        let first = next_frame(&mut unsent);
+        assert_eq!((first.len(), first.as_ptr()), (FRAME_SIZE, base));
+        assert_eq!(next_frame(&mut unsent).len(), FRAME_SIZE);
+        assert_eq!(next_frame(&mut unsent).len(), 1);
+        assert!(unsent.is_empty());
     }
 }

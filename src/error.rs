@@ -1,66 +1,58 @@
-//! Upload failures: a stable code plus a human reason, mapped from io and reqwest errors in one
-//! place. JavaScript turns an [`UploadError`] into an `Error` whose `errMsg` is
-//! `uploadFile:fail <reason>`.
+//! Upload failures: a stable [`ErrorCode`] plus a human reason. Every failure of the HTTP stack
+//! is classified here, in one place, by the types and kinds in its chain of causes (our own
+//! [`UploadError`], reqwest's and hyper's error kinds, rustls' error enum, `std::io::ErrorKind`),
+//! never by its message text. JavaScript turns an [`UploadError`] into an `UploadError` instance
+//! whose `errMsg` is `uploadFile:fail <reason>` (docs/API.md §9).
 
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
 
-/// The stable `code` of a failed upload, as JavaScript sees it on the rejection.
+use napi_derive::napi;
+
+/// The stable `code` of a failed upload, exported to JavaScript as the `ErrorCode` object; each
+/// variant's name is the string JavaScript sees as `error.code` (the README's error table lists
+/// them, and a test checks that table and `index.d.ts` against this enum).
+#[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+#[napi(string_enum)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
-    /// `abort()` was called.
-    Abort,
+    /// `abort()` was called (or the caller's `AbortSignal` fired).
+    ABORT_ERR,
     /// The `timeout` deadline passed.
-    TimedOut,
+    ETIMEDOUT,
     /// An argument has the wrong type.
-    InvalidArgType,
+    ERR_INVALID_ARG_TYPE,
     /// An argument has the right type but a value that cannot be used.
-    InvalidArgValue,
+    ERR_INVALID_ARG_VALUE,
     /// The file does not exist.
-    NotFound,
+    ENOENT,
     /// The file cannot be read with the caller's permissions.
-    PermissionDenied,
+    EACCES,
     /// The path names a directory.
-    IsDirectory,
+    EISDIR,
     /// The path names something that is neither a regular file nor a directory.
-    NotRegularFile,
+    ERR_NOT_REGULAR_FILE,
     /// The file's size changed while it was being sent.
-    FileChanged,
+    ERR_FILE_CHANGED,
     /// The server refused the connection.
-    ConnectionRefused,
+    ECONNREFUSED,
     /// The host name did not resolve.
-    NotFoundHost,
-    /// The connection was reset or closed before a response arrived.
-    ConnectionReset,
+    ENOTFOUND,
+    /// The connection was reset or closed before the response was complete.
+    ECONNRESET,
     /// The server closed its side while the body was being written.
-    BrokenPipe,
+    EPIPE,
     /// The server's TLS certificate was rejected.
-    TlsCertificate,
+    ERR_TLS_CERT_INVALID,
     /// Any other network or I/O failure.
-    Network,
+    ERR_NETWORK,
 }
 
-impl ErrorCode {
-    /// The string JavaScript sees as `error.code`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Abort => "ABORT_ERR",
-            ErrorCode::TimedOut => "ETIMEDOUT",
-            ErrorCode::InvalidArgType => "ERR_INVALID_ARG_TYPE",
-            ErrorCode::InvalidArgValue => "ERR_INVALID_ARG_VALUE",
-            ErrorCode::NotFound => "ENOENT",
-            ErrorCode::PermissionDenied => "EACCES",
-            ErrorCode::IsDirectory => "EISDIR",
-            ErrorCode::NotRegularFile => "ERR_NOT_REGULAR_FILE",
-            ErrorCode::FileChanged => "ERR_FILE_CHANGED",
-            ErrorCode::ConnectionRefused => "ECONNREFUSED",
-            ErrorCode::NotFoundHost => "ENOTFOUND",
-            ErrorCode::ConnectionReset => "ECONNRESET",
-            ErrorCode::BrokenPipe => "EPIPE",
-            ErrorCode::TlsCertificate => "ERR_TLS_CERT_INVALID",
-            ErrorCode::Network => "ERR_NETWORK",
-        }
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The variant's name is the code.
+        fmt::Debug::fmt(self, f)
     }
 }
 
@@ -82,145 +74,158 @@ impl UploadError {
         }
     }
 
-    /// The failure of an aborted task.
+    /// The failure of an aborted task (the only place it is built).
     pub fn abort() -> Self {
-        UploadError::new(ErrorCode::Abort, "abort")
+        UploadError::new(ErrorCode::ABORT_ERR, "abort")
     }
 
     /// The failure of a task whose deadline passed.
     pub fn timeout() -> Self {
-        UploadError::new(ErrorCode::TimedOut, "timeout")
+        UploadError::new(ErrorCode::ETIMEDOUT, "timeout")
     }
 
     /// A parameter error with a value of the right type that cannot be used.
     pub fn invalid_value(reason: impl fmt::Display) -> Self {
         UploadError::new(
-            ErrorCode::InvalidArgValue,
+            ErrorCode::ERR_INVALID_ARG_VALUE,
             format!("parameter error: {reason}"),
         )
     }
 
     /// The failure of a file whose size changed while it was being sent.
     pub fn file_changed() -> Self {
-        UploadError::new(ErrorCode::FileChanged, "file changed during upload")
+        UploadError::new(ErrorCode::ERR_FILE_CHANGED, "file changed during upload")
     }
 
     /// Maps an error from opening or reading the file at `path`, worded as Node words it.
     pub fn from_file_io(err: &io::Error, syscall: &str, path: &str) -> Self {
         let (code, text) = match err.kind() {
-            io::ErrorKind::NotFound => (ErrorCode::NotFound, "no such file or directory"),
-            io::ErrorKind::PermissionDenied => (ErrorCode::PermissionDenied, "permission denied"),
-            io::ErrorKind::IsADirectory => {
-                (ErrorCode::IsDirectory, "illegal operation on a directory")
+            io::ErrorKind::NotFound => (ErrorCode::ENOENT, "no such file or directory"),
+            io::ErrorKind::PermissionDenied => (ErrorCode::EACCES, "permission denied"),
+            io::ErrorKind::IsADirectory => (ErrorCode::EISDIR, "illegal operation on a directory"),
+            _ => {
+                return UploadError::new(
+                    ErrorCode::ERR_NETWORK,
+                    format!("{err}, {syscall} '{path}'"),
+                )
             }
-            _ => (ErrorCode::Network, ""),
         };
-        if text.is_empty() {
-            return UploadError::new(code, format!("{err}, {syscall} '{path}'"));
-        }
-        UploadError::new(
-            code,
-            format!("{}: {text}, {syscall} '{path}'", code.as_str()),
-        )
+        UploadError::new(code, format!("{code}: {text}, {syscall} '{path}'"))
     }
 
-    /// Maps an error from the HTTP client by walking its chain of causes.
-    /// A failure raised by the body itself (abort, a changed file) is returned as it was.
+    /// Maps an error from the HTTP client by the types in its chain of causes. A failure raised
+    /// by the body itself (abort, a changed file) is returned as it was.
     pub fn from_http(err: &reqwest::Error) -> Self {
-        let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-        while let Some(e) = current {
-            if let Some(own) = e.downcast_ref::<UploadError>() {
-                return own.clone();
-            }
-            current = e.source();
+        if let Some(own) = causes(err).find_map(|e| e.downcast_ref::<UploadError>()) {
+            return own.clone();
         }
-        let chain = ErrorChain::of(err);
-        let code = classify(&chain);
-        UploadError::new(code, chain.describe())
+        UploadError::new(classify(err), describe(err))
     }
 }
 
 impl fmt::Display for UploadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.reason)
+        write!(f, "{}: {}", self.code, self.reason)
     }
 }
 
 impl StdError for UploadError {}
 
-/// The causes of an error, outermost first, with their io kinds where they have one.
-struct ErrorChain {
-    messages: Vec<String>,
-    io_kinds: Vec<io::ErrorKind>,
+/// Every error in the chain, outermost first. An `io::Error` that wraps another error is
+/// followed into what it wraps (its own `source()` skips that error and goes to the next one).
+fn causes<'a>(
+    err: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(err), |&e| next_cause(e))
 }
 
-impl ErrorChain {
-    fn of(err: &(dyn StdError + 'static)) -> Self {
-        let mut messages = Vec::new();
-        let mut io_kinds = Vec::new();
-        let mut current: Option<&(dyn StdError + 'static)> = Some(err);
-        while let Some(e) = current {
-            messages.push(e.to_string());
-            if let Some(io_err) = e.downcast_ref::<io::Error>() {
-                io_kinds.push(io_err.kind());
-            }
-            current = e.source();
-        }
-        ErrorChain { messages, io_kinds }
-    }
-
-    /// One line made of the distinct messages of the chain.
-    fn describe(&self) -> String {
-        let mut parts: Vec<&str> = Vec::new();
-        for m in &self.messages {
-            if !parts.iter().any(|p| p.contains(m.as_str())) {
-                parts.push(m);
-            }
-        }
-        parts.join(": ")
-    }
-
-    fn mentions(&self, needle: &str) -> bool {
-        self.messages.iter().any(|m| m.contains(needle))
+fn next_cause<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a (dyn StdError + 'static)> {
+    match err.downcast_ref::<io::Error>() {
+        Some(io_err) => io_err
+            .get_ref()
+            .map(|inner| inner as &(dyn StdError + 'static)),
+        None => err.source(),
     }
 }
 
-fn classify(chain: &ErrorChain) -> ErrorCode {
-    for kind in &chain.io_kinds {
-        match kind {
-            io::ErrorKind::ConnectionRefused => return ErrorCode::ConnectionRefused,
-            io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => {
-                return ErrorCode::ConnectionReset
-            }
-            io::ErrorKind::BrokenPipe => return ErrorCode::BrokenPipe,
-            io::ErrorKind::TimedOut => return ErrorCode::TimedOut,
-            _ => {}
+/// The code of a failure of the HTTP stack, decided by the first cause in the chain whose type
+/// or kind says what happened.
+fn classify(err: &reqwest::Error) -> ErrorCode {
+    if err.is_dns() {
+        return ErrorCode::ENOTFOUND;
+    }
+    if err.is_timeout() {
+        return ErrorCode::ETIMEDOUT;
+    }
+    causes(err)
+        .find_map(code_of_cause)
+        .unwrap_or(ErrorCode::ERR_NETWORK)
+}
+
+/// What one cause says by its type, if anything.
+fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
+    if let Some(io_err) = cause.downcast_ref::<io::Error>() {
+        return code_of_io_kind(io_err.kind());
+    }
+    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+        return match tls {
+            rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::UnsupportedNameType => Some(ErrorCode::ERR_TLS_CERT_INVALID),
+            _ => None,
+        };
+    }
+    if let Some(h) = cause.downcast_ref::<hyper::Error>() {
+        if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
+            return Some(ErrorCode::ECONNRESET);
+        }
+        if h.is_body_write_aborted() {
+            return Some(ErrorCode::EPIPE);
+        }
+        if h.is_timeout() {
+            return Some(ErrorCode::ETIMEDOUT);
         }
     }
-    if chain.mentions("certificate") || chain.mentions("UnknownIssuer") {
-        return ErrorCode::TlsCertificate;
+    None
+}
+
+fn code_of_io_kind(kind: io::ErrorKind) -> Option<ErrorCode> {
+    match kind {
+        io::ErrorKind::ConnectionRefused => Some(ErrorCode::ECONNREFUSED),
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::UnexpectedEof => Some(ErrorCode::ECONNRESET),
+        io::ErrorKind::BrokenPipe => Some(ErrorCode::EPIPE),
+        io::ErrorKind::TimedOut => Some(ErrorCode::ETIMEDOUT),
+        _ => None,
     }
-    if chain.mentions("dns error") || chain.mentions("failed to lookup address") {
-        return ErrorCode::NotFoundHost;
+}
+
+/// One line made of the distinct messages of the chain (for people; never classified).
+fn describe(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in causes(err) {
+        let message = cause.to_string();
+        if !parts.iter().any(|p| p.contains(message.as_str())) {
+            parts.push(message);
+        }
     }
-    if chain.mentions("connection closed before message completed")
-        || chain.mentions("connection reset")
-        || chain.mentions("unexpected end of file")
-    {
-        return ErrorCode::ConnectionReset;
-    }
-    ErrorCode::Network
+    parts.join(": ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn code_of(err: &(dyn StdError + 'static)) -> Option<ErrorCode> {
+        causes(err).find_map(code_of_cause)
+    }
+
     #[test]
     fn file_errors_are_worded_like_node() {
         let err = io::Error::from(io::ErrorKind::NotFound);
         let mapped = UploadError::from_file_io(&err, "open", "/tmp/x");
-        assert_eq!(mapped.code, ErrorCode::NotFound);
+        assert_eq!(mapped.code, ErrorCode::ENOENT);
         assert_eq!(
             mapped.reason,
             "ENOENT: no such file or directory, open '/tmp/x'"
@@ -228,36 +233,44 @@ mod tests {
     }
 
     #[test]
-    fn io_kinds_in_the_chain_decide_the_code() {
-        let chain = ErrorChain {
-            messages: vec!["error sending request".into(), "tcp connect error".into()],
-            io_kinds: vec![io::ErrorKind::ConnectionRefused],
-        };
-        assert_eq!(classify(&chain), ErrorCode::ConnectionRefused);
+    fn codes_display_as_their_names() {
+        assert_eq!(ErrorCode::ABORT_ERR.to_string(), "ABORT_ERR");
+        assert_eq!(UploadError::abort().to_string(), "ABORT_ERR: abort");
     }
 
     #[test]
-    fn resolver_failures_are_enotfound() {
-        // The message chain reqwest gives for a name that does not resolve (no DNS query is made
-        // by the tests: they never leave the loopback interface).
-        let chain = ErrorChain {
-            messages: vec![
-                "error sending request for url (http://x.invalid/)".into(),
-                "client error (Connect)".into(),
-                "dns error".into(),
-                "failed to lookup address information: Name or service not known".into(),
-            ],
-            io_kinds: vec![io::ErrorKind::Other],
-        };
-        assert_eq!(classify(&chain), ErrorCode::NotFoundHost);
+    fn io_kinds_decide_the_code() {
+        for (kind, code) in [
+            (io::ErrorKind::ConnectionRefused, ErrorCode::ECONNREFUSED),
+            (io::ErrorKind::ConnectionReset, ErrorCode::ECONNRESET),
+            (io::ErrorKind::UnexpectedEof, ErrorCode::ECONNRESET),
+            (io::ErrorKind::BrokenPipe, ErrorCode::EPIPE),
+        ] {
+            assert_eq!(code_of(&io::Error::from(kind)), Some(code));
+        }
+        assert_eq!(code_of(&io::Error::from(io::ErrorKind::Other)), None);
+    }
+
+    #[test]
+    fn a_rustls_error_inside_an_io_error_is_found() {
+        // rustls reports through the socket's io::Error, whose own source() would skip it.
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let wrapped = io::Error::new(io::ErrorKind::InvalidData, tls);
+        assert_eq!(code_of(&wrapped), Some(ErrorCode::ERR_TLS_CERT_INVALID));
+        let other = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        assert_eq!(code_of(&other), None);
+    }
+
+    #[test]
+    fn our_own_error_is_found_behind_an_io_error() {
+        let wrapped = io::Error::other(UploadError::file_changed());
+        let found = causes(&wrapped).find_map(|e| e.downcast_ref::<UploadError>());
+        assert_eq!(found.map(|e| e.code), Some(ErrorCode::ERR_FILE_CHANGED));
     }
 
     #[test]
     fn describe_drops_repeated_messages() {
-        let chain = ErrorChain {
-            messages: vec!["a: b".into(), "b".into(), "c".into()],
-            io_kinds: vec![],
-        };
-        assert_eq!(chain.describe(), "a: b: c");
+        let inner = io::Error::other("b");
+        assert_eq!(describe(&inner), "b");
     }
 }

@@ -42,7 +42,7 @@ impl FileSource {
             .await
             .unwrap_or_else(|e| {
                 Err(UploadError::new(
-                    ErrorCode::Network,
+                    ErrorCode::ERR_NETWORK,
                     format!("could not open the file: {e}"),
                 ))
             })?;
@@ -61,11 +61,6 @@ impl FileSource {
         self.len
     }
 
-    /// Whether the file was empty when it was opened.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The next chunk; `None` once exactly `len()` bytes were read and the file is known not to
     /// have grown. A file that shrank or grew yields an `ERR_FILE_CHANGED` error instead of its
     /// last chunk.
@@ -75,7 +70,7 @@ impl FileSource {
             self.pending = None;
             let chunk = joined.unwrap_or_else(|e| {
                 Err(UploadError::new(
-                    ErrorCode::Network,
+                    ErrorCode::ERR_NETWORK,
                     format!("the file read failed: {e}"),
                 ))
             });
@@ -118,13 +113,13 @@ fn open_regular_file(path: &str) -> Result<(File, u64), UploadError> {
         .map_err(|e| UploadError::from_file_io(&e, "fstat", path))?;
     if meta.is_dir() {
         return Err(UploadError::new(
-            ErrorCode::IsDirectory,
+            ErrorCode::EISDIR,
             format!("EISDIR: illegal operation on a directory, read '{path}'"),
         ));
     }
     if !meta.is_file() {
         return Err(UploadError::new(
-            ErrorCode::NotRegularFile,
+            ErrorCode::ERR_NOT_REGULAR_FILE,
             format!("not a regular file: '{path}'"),
         ));
     }
@@ -314,7 +309,7 @@ mod tests {
             for announced in [5u64, 20] {
                 let chunks = read_all(&path, announced, cached);
                 let last = chunks.last().unwrap().as_ref().unwrap_err();
-                assert_eq!(last.code, ErrorCode::FileChanged);
+                assert_eq!(last.code, ErrorCode::ERR_FILE_CHANGED);
                 let sent: usize = chunks.iter().flatten().map(|b| b.len()).sum();
                 assert!((sent as u64) < announced, "the body never completes");
             }
@@ -326,8 +321,8 @@ mod tests {
     fn opening_a_directory_or_missing_file_fails_with_its_code() {
         let dir = std::env::temp_dir();
         let err = open_regular_file(dir.to_str().unwrap()).err().unwrap();
-        assert_eq!(err.code, ErrorCode::IsDirectory);
+        assert_eq!(err.code, ErrorCode::EISDIR);
         let err = open_regular_file("/definitely/not/here").err().unwrap();
-        assert_eq!(err.code, ErrorCode::NotFound);
+        assert_eq!(err.code, ErrorCode::ENOENT);
     }
 }

@@ -1,17 +1,20 @@
 //! The callbacks registered with `onProgressUpdate` / `onHeadersReceived`: weak threadsafe
 //! functions (they never keep the event loop alive), called from the upload's tokio tasks.
+//! This is where the order of delivery is kept (docs/API.md §4, §5): the final progress event
+//! has run in JavaScript before the headers event goes out, and the headers event before the
+//! upload settles.
 
 use std::sync::Mutex;
 
-use napi::bindgen_prelude::{Function, JsObjectValue, Object};
 use napi::threadsafe_function::{
     ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue,
 };
-use napi::{Env, Status};
+use napi::Status;
 use napi_derive::napi;
 use tokio::sync::oneshot;
 
-use crate::progress::ProgressEvent;
+use crate::progress::{ProgressEvent, ProgressSink, ProgressUpdate};
+use crate::warning::callback_threw;
 
 /// The payload of `onHeadersReceived`.
 #[napi(object)]
@@ -25,15 +28,18 @@ pub struct HeadersEvent {
 pub type Listener<E> = ThreadsafeFunction<E, UnknownReturnValue, E, Status, false, true>;
 
 /// The listeners of one kind, each with the id `on*` returned for it.
-pub struct ListenerList<E: napi::bindgen_prelude::ToNapiValue + 'static> {
+struct ListenerList<E: napi::bindgen_prelude::ToNapiValue + 'static> {
+    /// How a warning names a listener of this kind that threw.
+    source: &'static str,
     next_id: u32,
     entries: Vec<(u32, Listener<E>)>,
     closed: bool,
 }
 
 impl<E: Clone + napi::bindgen_prelude::ToNapiValue + 'static> ListenerList<E> {
-    fn new() -> Self {
+    fn new(source: &'static str) -> Self {
         ListenerList {
+            source,
             next_id: 1,
             entries: Vec::new(),
             closed: false,
@@ -62,6 +68,7 @@ impl<E: Clone + napi::bindgen_prelude::ToNapiValue + 'static> ListenerList<E> {
     /// (or can no longer run).
     fn emit(&self, event: &E) -> Vec<oneshot::Receiver<()>> {
         let mut acks = Vec::with_capacity(self.entries.len());
+        let source = self.source;
         for (_, listener) in &self.entries {
             let (done, ack) = oneshot::channel();
             listener.call_with_return_value(
@@ -69,7 +76,7 @@ impl<E: Clone + napi::bindgen_prelude::ToNapiValue + 'static> ListenerList<E> {
                 ThreadsafeFunctionCallMode::NonBlocking,
                 move |result, env| {
                     if let Err(err) = result {
-                        warn_listener_threw(&env, &err);
+                        callback_threw(&env, source, &err.reason);
                     }
                     let _ = done.send(());
                     Ok(())
@@ -97,8 +104,8 @@ pub struct Listeners {
 impl Default for Listeners {
     fn default() -> Self {
         Listeners {
-            progress: Mutex::new(ListenerList::new()),
-            headers: Mutex::new(ListenerList::new()),
+            progress: Mutex::new(ListenerList::new("an onProgressUpdate listener")),
+            headers: Mutex::new(ListenerList::new("an onHeadersReceived listener")),
             in_flight: Mutex::new(Vec::new()),
         }
     }
@@ -125,23 +132,17 @@ impl Listeners {
         lock(&self.headers).remove(id)
     }
 
-    /// Sends a progress event without waiting. A `tracked` event (the final one) is remembered
-    /// so that [`Listeners::delivered`] waits for it.
-    pub fn emit_progress(&self, event: ProgressEvent, tracked: bool) {
-        let acks = lock(&self.progress).emit(&event);
-        if tracked {
-            lock(&self.in_flight).extend(acks);
-        }
-    }
-
-    /// Sends the headers event and remembers it for [`Listeners::delivered`].
-    pub fn emit_headers(&self, event: HeadersEvent) {
+    /// Delivers the headers event once the final progress event has run in JavaScript, and
+    /// returns once the headers event has run too: after it, the upload may settle.
+    pub async fn deliver_headers(&self, event: HeadersEvent) {
+        self.delivered().await;
         let acks = lock(&self.headers).emit(&event);
         lock(&self.in_flight).extend(acks);
+        self.delivered().await;
     }
 
     /// Waits until every tracked event has run in JavaScript.
-    pub async fn delivered(&self) {
+    async fn delivered(&self) {
         let pending = std::mem::take(&mut *lock(&self.in_flight));
         for ack in pending {
             let _ = ack.await;
@@ -163,19 +164,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Reports a throwing listener through `process.emitWarning`, so that it never crashes the
-/// process and the other listeners still run.
-fn warn_listener_threw(env: &Env, err: &napi::Error) {
-    let report = || -> napi::Result<()> {
-        let global = env.get_global()?;
-        let process: Object = global.get_named_property("process")?;
-        let emit_warning: Function<(String, String), napi::bindgen_prelude::Unknown> =
-            process.get_named_property("emitWarning")?;
-        emit_warning.call((
-            format!("upload-task: a listener threw: {}", err.reason),
-            "UploadTaskWarning".to_string(),
-        ))?;
-        Ok(())
-    };
-    let _ = report();
+impl ProgressSink for Listeners {
+    /// Sends a progress event without waiting; the final one is remembered so that
+    /// [`Listeners::deliver_headers`] waits for it.
+    fn report(&self, update: ProgressUpdate) {
+        let acks = lock(&self.progress).emit(&update.event());
+        if let ProgressUpdate::Final(_) = update {
+            lock(&self.in_flight).extend(acks);
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! What JavaScript passes to `UploadTask.start`, and its validation into a [`UploadPlan`].
 //!
 //! `index.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
-//! `formData` into string pairs; this module checks what only the HTTP layer knows: the URL's
-//! scheme, header names that are HTTP tokens, header values without CR, LF or NUL.
+//! `formData` into string pairs; this module owns every rule about values (docs/API.md §2): the
+//! URL's scheme, non-empty `name` and `filePath`, header names that are HTTP tokens, header
+//! values without CR, LF or NUL, and the deadline with its default.
 
 use std::time::Duration;
 
@@ -38,9 +39,13 @@ pub struct UploadRequest {
     pub header: Vec<NameValue>,
     /// Text fields sent before the file, in order.
     pub form_data: Vec<NameValue>,
-    /// Deadline in milliseconds from the start; absent means none.
+    /// The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
+    /// means the default (60000), `Infinity` means none.
     pub timeout: Option<f64>,
 }
+
+/// The deadline when the caller gives none (Taro's and WeChat's).
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(60_000);
 
 /// Headers the upload always sets itself; a caller's value for them is dropped.
 const OWN_HEADERS: [&str; 4] = [
@@ -112,7 +117,7 @@ fn parse_url(raw: &str) -> Result<Url, UploadError> {
 }
 
 /// Builds the header map, rejecting names that are not tokens and values with CR, LF or NUL.
-pub fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
+fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
     let mut map = HeaderMap::new();
     for pair in pairs {
         let name = HeaderName::from_bytes(pair.name.as_bytes()).map_err(|_| {
@@ -135,12 +140,14 @@ pub fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
     Ok(map)
 }
 
+/// The deadline: absent or `0` is the default, `Infinity` (or anything too large to count) is
+/// none, negative and `NaN` are errors.
 fn deadline(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
     match timeout_ms {
-        None => Ok(None),
-        Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(
-            "parameter.timeout should be a non-negative Number",
-        )),
+        None | Some(0.0) => Ok(Some(DEFAULT_TIMEOUT)),
+        Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(format!(
+            "parameter.timeout should be a non-negative Number, got {ms}"
+        ))),
         Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
     }
 }
@@ -168,7 +175,7 @@ mod tests {
     fn header_values_reject_cr_lf_nul() {
         for bad in ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\0b"] {
             let err = header_map(&[pair("X-A", bad)]).unwrap_err();
-            assert_eq!(err.code, crate::error::ErrorCode::InvalidArgValue);
+            assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
         }
         assert!(header_map(&[pair("X-A", "tab\tand ünïcode")]).is_ok());
     }
@@ -190,7 +197,8 @@ mod tests {
 
     #[test]
     fn deadlines() {
-        assert_eq!(deadline(None).unwrap(), None);
+        assert_eq!(deadline(None).unwrap(), Some(DEFAULT_TIMEOUT));
+        assert_eq!(deadline(Some(0.0)).unwrap(), Some(DEFAULT_TIMEOUT));
         assert_eq!(
             deadline(Some(1500.0)).unwrap(),
             Some(Duration::from_millis(1500))

@@ -1,4 +1,6 @@
-//! Progress events and the throttle that decides when one goes out (SPEC §4).
+//! Progress events, the throttle that decides when one goes out (docs/API.md §4), and the
+//! [`ProgressSink`] the body reports to. Nothing here knows about JavaScript: `listeners.rs`
+//! implements the sink.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +21,31 @@ pub struct ProgressEvent {
     pub total_bytes_sent: f64,
     /// The exact `Content-Length` of the whole body.
     pub total_bytes_expected_to_send: f64,
+}
+
+/// What the throttle lets through: an ordinary step, or the one final event (the `100`) that
+/// must reach every listener before the response headers are delivered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ProgressUpdate {
+    /// An event on the way; it may be delivered whenever the listener's thread gets to it.
+    Step(ProgressEvent),
+    /// The last event: every byte was handed over.
+    Final(ProgressEvent),
+}
+
+impl ProgressUpdate {
+    /// The event, whichever kind it is.
+    pub fn event(&self) -> ProgressEvent {
+        match self {
+            ProgressUpdate::Step(e) | ProgressUpdate::Final(e) => *e,
+        }
+    }
+}
+
+/// Where the body reports the updates the throttle lets through.
+pub trait ProgressSink: Send + Sync {
+    /// Delivers one update; must not block.
+    fn report(&self, update: ProgressUpdate);
 }
 
 /// Decides which byte counts become events: on a new integer percent or a 200 ms heartbeat,
@@ -46,13 +73,13 @@ impl ProgressThrottle {
 
     /// Records that `sent` bytes in all have been handed over at `now`; returns the event to
     /// deliver, if one is due.
-    pub fn advance(&mut self, sent: u64, now: Instant) -> Option<ProgressEvent> {
+    pub fn advance(&mut self, sent: u64, now: Instant) -> Option<ProgressUpdate> {
         if self.finished {
             return None;
         }
         if sent >= self.total {
             self.finished = true;
-            return Some(self.event(self.total));
+            return Some(ProgressUpdate::Final(self.event(self.total)));
         }
         let since = now.saturating_duration_since(self.last_event);
         if since < MIN_INTERVAL {
@@ -64,7 +91,7 @@ impl ProgressThrottle {
             self.last_percent = percent;
             self.last_sent = sent;
             self.last_event = now;
-            return Some(self.event(sent));
+            return Some(ProgressUpdate::Step(self.event(sent)));
         }
         None
     }
@@ -105,9 +132,15 @@ mod tests {
         let t0 = Instant::now();
         let mut t = ProgressThrottle::new(1000, t0);
         assert_eq!(t.advance(100, t0 + 10 * MS), None, "too soon after start");
-        assert_eq!(t.advance(200, t0 + 50 * MS).map(|e| e.progress), Some(20));
+        assert_eq!(
+            t.advance(200, t0 + 50 * MS).map(|u| u.event().progress),
+            Some(20)
+        );
         assert_eq!(t.advance(300, t0 + 60 * MS), None, "10 ms after the last");
-        assert_eq!(t.advance(400, t0 + 100 * MS).map(|e| e.progress), Some(40));
+        assert_eq!(
+            t.advance(400, t0 + 100 * MS).map(|u| u.event().progress),
+            Some(40)
+        );
     }
 
     #[test]
@@ -119,7 +152,7 @@ mod tests {
             None,
             "no percent step, no heartbeat yet"
         );
-        let e = t.advance(20, t0 + 200 * MS).expect("heartbeat");
+        let e = t.advance(20, t0 + 200 * MS).expect("heartbeat").event();
         assert_eq!((e.progress, e.total_bytes_sent), (0, 20.0));
         assert_eq!(t.advance(20, t0 + 500 * MS), None, "no bytes moved");
     }
@@ -128,8 +161,14 @@ mod tests {
     fn the_final_event_goes_out_once_even_inside_the_interval() {
         let t0 = Instant::now();
         let mut t = ProgressThrottle::new(1000, t0);
-        assert!(t.advance(500, t0 + 60 * MS).is_some());
-        let last = t.advance(1000, t0 + 61 * MS).expect("final");
+        assert!(matches!(
+            t.advance(500, t0 + 60 * MS),
+            Some(ProgressUpdate::Step(_))
+        ));
+        let last = match t.advance(1000, t0 + 61 * MS) {
+            Some(ProgressUpdate::Final(e)) => e,
+            other => panic!("expected the final event, got {other:?}"),
+        };
         assert_eq!(last.progress, 100);
         assert_eq!(last.total_bytes_sent, 1000.0);
         assert_eq!(last.total_bytes_expected_to_send, 1000.0);

@@ -1,11 +1,13 @@
-//! The response as JavaScript sees it: Node-style header objects and the success result.
+//! The outcome as JavaScript sees it: Node-style header objects, the success result, and the
+//! failure, told apart by an explicit `outcome` field.
 
 use napi_derive::napi;
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use serde_json::{Map, Value};
 
-/// What a finished upload resolves with (before `index.js` adds `errMsg`).
-#[napi(object)]
+use crate::error::{ErrorCode, UploadError};
+
+/// What a finished upload got from the server.
 #[derive(Debug, Clone)]
 pub struct UploadSuccess {
     /// The HTTP status code.
@@ -18,14 +20,53 @@ pub struct UploadSuccess {
     pub cookies: Vec<String>,
 }
 
-/// What a failed upload resolves the native promise with; `index.js` makes the `Error`.
-#[napi(object)]
+/// How an upload ended, as the native promise of `start` resolves (it never rejects):
+/// `{ outcome: 'success', statusCode, data, header, cookies }` or
+/// `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
+#[napi(discriminant = "outcome", discriminant_case = "lowercase")]
 #[derive(Debug, Clone)]
-pub struct UploadFailure {
-    /// The stable error code, such as `ECONNREFUSED`.
-    pub code: String,
-    /// The reason that follows `uploadFile:fail `.
-    pub reason: String,
+pub enum UploadOutcome {
+    /// A response arrived, whatever its status.
+    Success {
+        /// The HTTP status code.
+        status_code: u32,
+        /// The response body, decoded as UTF-8.
+        data: String,
+        /// The response headers, as in `onHeadersReceived`.
+        header: Value,
+        /// The `Set-Cookie` values, `[]` when none.
+        cookies: Vec<String>,
+    },
+    /// The upload failed.
+    Failure {
+        /// The stable error code.
+        code: ErrorCode,
+        /// The reason that follows `uploadFile:fail `.
+        reason: String,
+    },
+}
+
+impl From<Result<UploadSuccess, UploadError>> for UploadOutcome {
+    fn from(result: Result<UploadSuccess, UploadError>) -> Self {
+        match result {
+            Ok(s) => UploadOutcome::Success {
+                status_code: s.status_code,
+                data: s.data,
+                header: s.header,
+                cookies: s.cookies,
+            },
+            Err(e) => e.into(),
+        }
+    }
+}
+
+impl From<UploadError> for UploadOutcome {
+    fn from(err: UploadError) -> Self {
+        UploadOutcome::Failure {
+            code: err.code,
+            reason: err.reason,
+        }
+    }
 }
 
 /// Headers as Node's `IncomingMessage.headers`: lower-case names in arrival order, repeats

@@ -4,20 +4,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::{Env, Status};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 
 use crate::environment::env_state;
+use crate::error::UploadError;
 use crate::listeners::{HeadersEvent, Listener, Listeners};
 use crate::options::UploadRequest;
 use crate::progress::ProgressEvent;
-use crate::response::{UploadFailure, UploadSuccess};
+use crate::response::UploadOutcome;
 use crate::upload::run_upload;
-
-/// How the native promise of `start` settles: it always resolves, with one of these.
-pub type UploadOutcome = Either<UploadSuccess, UploadFailure>;
 
 /// One upload. `uploadFile` in `index.js` wraps it; use it directly only for the low-level API:
 /// `start` once, listeners by id, `abort` at any time.
@@ -26,24 +24,26 @@ pub struct UploadTask {
     token: CancellationToken,
     listeners: Arc<Listeners>,
     started: AtomicBool,
+    created: Instant,
 }
 
 #[napi]
 impl UploadTask {
-    /// A task that has not started yet. It is cancelled with its environment (a terminated
-    /// worker, an exiting process) as if `abort()` had been called.
+    /// A task that has not started yet; its deadline counts from now. It is cancelled with its
+    /// environment (a terminated worker, an exiting process) as if `abort()` had been called.
     #[napi(constructor)]
     pub fn new(env: Env) -> napi::Result<Self> {
         Ok(UploadTask {
             token: env_state(&env)?.shutdown.child_token(),
             listeners: Arc::new(Listeners::default()),
             started: AtomicBool::new(false),
+            created: Instant::now(),
         })
     }
 
-    /// Starts the upload. The promise always resolves: with `{ statusCode, data, header,
-    /// cookies }` on a response, or `{ code, reason }` on failure. A task starts once.
-    #[napi(ts_return_type = "Promise<UploadSuccess | UploadFailure>")]
+    /// Starts the upload. The promise always resolves, with `{ outcome: 'success', … }` on a
+    /// response or `{ outcome: 'failure', code, reason }`. A task starts once.
+    #[napi(ts_return_type = "Promise<UploadOutcome>")]
     pub fn start<'env>(
         &self,
         env: &'env Env,
@@ -55,32 +55,28 @@ impl UploadTask {
                 "this UploadTask was already started",
             ));
         }
-        let started = Instant::now();
+        let created = self.created;
         let client = env_state(env)?.client.clone();
         let token = self.token.clone();
         let listeners = self.listeners.clone();
         env.spawn_future(async move {
             let result = match request.validate() {
-                Ok(plan) => run_upload(plan, client, listeners.clone(), token, started).await,
+                Ok(plan) => run_upload(plan, client, listeners.clone(), token, created).await,
                 Err(err) => Err(err),
             };
             listeners.close();
-            Ok(match result {
-                Ok(success) => Either::A(success),
-                Err(err) => Either::B(UploadFailure {
-                    code: err.code.as_str().to_string(),
-                    reason: err.reason,
-                }),
-            })
+            Ok(UploadOutcome::from(result))
         })
     }
 
     /// Cancels the upload: no further body byte is sent, the connection is closed and the
-    /// promise of `start` resolves with code `ABORT_ERR`. A no-op once settled.
+    /// promise of `start` resolves with code `ABORT_ERR`. Returns that failure, so that a caller
+    /// can settle at once. Cancelling a settled task changes nothing.
     #[napi]
-    pub fn abort(&self) {
+    pub fn abort(&self) -> UploadOutcome {
         self.token.cancel();
         self.listeners.close();
+        UploadError::abort().into()
     }
 
     /// Adds a progress listener; returns its id for `offProgressUpdate`.

@@ -18,7 +18,7 @@ use crate::options::UploadPlan;
 use crate::response::{cookies, header_object, UploadSuccess};
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
-/// (counted from `started`).
+/// (counted from `started`, the task's creation).
 pub async fn run_upload(
     plan: UploadPlan,
     client: Client,
@@ -58,7 +58,7 @@ async fn send(
         &content_type,
     );
     let request_content_type = HeaderValue::from_str(&layout.content_type())
-        .map_err(|e| UploadError::new(ErrorCode::Network, e.to_string()))?;
+        .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
     let body = UploadBody::new(layout, source, listeners.clone(), token);
 
     let mut headers = plan.headers;
@@ -73,11 +73,11 @@ async fn send(
 
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
-    listeners.delivered().await;
-    listeners.emit_headers(HeadersEvent {
-        header: header.clone(),
-    });
-    listeners.delivered().await;
+    listeners
+        .deliver_headers(HeadersEvent {
+            header: header.clone(),
+        })
+        .await;
 
     let status_code = u32::from(response.status().as_u16());
     let bytes = response

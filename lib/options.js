@@ -1,0 +1,145 @@
+'use strict'
+
+/**
+ * The options of `uploadFile`: the type of each is checked here, worded as WeChat words it
+ * (`parameter.url should be String instead of Undefined`); every rule about values (URL scheme,
+ * empty names, the deadline and its default, header syntax) is the native side's
+ * (src/options.rs). See docs/API.md §2 and §9.
+ */
+
+const path = require('node:path')
+const { ErrorCode } = require('../binding.js')
+
+/** A failure found before the upload starts, as the native side reports one: `{ code, reason }`. */
+function parameterFailure(code, detail, cause) {
+  return { code, reason: `parameter error: ${detail}`, cause }
+}
+
+/** Thrown inside this module; `normalize` turns it into a failure. */
+class ParameterProblem {
+  constructor(failure) {
+    this.failure = failure
+  }
+}
+
+/** WeChat's name for the type of a value: `String`, `Undefined`, `Null`, `Array`, … */
+function typeName(value) {
+  if (value === null) return 'Null'
+  if (Array.isArray(value)) return 'Array'
+  const type = typeof value
+  if (type === 'bigint') return 'BigInt'
+  return type[0].toUpperCase() + type.slice(1)
+}
+
+/** `parameter.<name> should be <expected> instead of <type>`, code `ERR_INVALID_ARG_TYPE`. */
+function wrongType(name, expected, value) {
+  return parameterFailure(
+    ErrorCode.ERR_INVALID_ARG_TYPE,
+    `parameter${name ? `.${name}` : ''} should be ${expected} instead of ${typeName(value)}`,
+  )
+}
+
+function isPlainObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isAbsent(value) {
+  return value === undefined || value === null
+}
+
+/** Checks that an optional option is absent or passes `test`. */
+function expectOptional(options, name, expected, test) {
+  const value = options[name]
+  if (!isAbsent(value) && !test(value)) throw new ParameterProblem(wrongType(name, expected, value))
+}
+
+/** `formData` values: strings as they are, objects as JSON, the rest through `String()`. */
+function formValue(value) {
+  if (typeof value === 'string') return value
+  if (typeof value === 'object') return JSON.stringify(value)
+  return String(value)
+}
+
+/** Turns an object into `{ name, value }` pairs, skipping `null` and `undefined` values. */
+function toPairs(object, convert) {
+  const pairs = []
+  if (isAbsent(object)) return pairs
+  for (const name of Object.keys(object)) {
+    const value = object[name]
+    if (isAbsent(value)) continue
+    const converted = convert(value)
+    if (converted !== undefined) pairs.push({ name, value: converted })
+  }
+  return pairs
+}
+
+/**
+ * The `success`, `fail` and `complete` callbacks that are functions, and the failure of the
+ * first one that is something else (the valid ones still run for it).
+ */
+function pickCallbacks(options) {
+  const callbacks = {}
+  let failure = null
+  if (!isPlainObject(options)) return { callbacks, failure }
+  for (const key of ['success', 'fail', 'complete']) {
+    const fn = options[key]
+    if (typeof fn === 'function') callbacks[key] = fn
+    else if (!isAbsent(fn) && !failure) failure = wrongType(key, 'Function', fn)
+  }
+  return { callbacks, failure }
+}
+
+/** The first line of what a getter or `JSON.stringify` threw, for a one-line `errMsg`. */
+function firstLine(thrown) {
+  try {
+    const text = thrown instanceof Error ? thrown.message : String(thrown)
+    return text.split('\n', 1)[0]
+  } catch {
+    return 'a value that cannot be printed'
+  }
+}
+
+/** Checks the types and builds the request the native task takes. */
+function buildRequest(options) {
+  if (!isPlainObject(options)) throw new ParameterProblem(wrongType('', 'Object', options))
+  for (const name of ['url', 'filePath', 'name']) {
+    if (typeof options[name] !== 'string') throw new ParameterProblem(wrongType(name, 'String', options[name]))
+  }
+  expectOptional(options, 'header', 'Object', isPlainObject)
+  expectOptional(options, 'formData', 'Object', isPlainObject)
+  expectOptional(options, 'fileName', 'String', (v) => typeof v === 'string')
+  expectOptional(options, 'timeout', 'Number', (v) => typeof v === 'number')
+  const { url, filePath, name, fileName, header, formData, timeout } = options
+  return {
+    url,
+    filePath,
+    name,
+    fileName: fileName || path.basename(filePath) || 'file',
+    header: toPairs(header, String),
+    formData: toPairs(formData, formValue),
+    timeout: isAbsent(timeout) ? undefined : timeout,
+  }
+}
+
+/**
+ * Reads `options` once: the callbacks, and the native request or the failure that stops it.
+ * Never throws, whatever getters or `toString`s in `options` do.
+ * @returns {{ callbacks: object, request: object | null, failure: object | null }}
+ */
+function normalize(options) {
+  let callbacks = {}
+  try {
+    const picked = pickCallbacks(options)
+    callbacks = picked.callbacks
+    if (picked.failure) return { callbacks, request: null, failure: picked.failure }
+    return { callbacks, request: buildRequest(options), failure: null }
+  } catch (thrown) {
+    const failure =
+      thrown instanceof ParameterProblem
+        ? thrown.failure
+        : parameterFailure(ErrorCode.ERR_INVALID_ARG_VALUE, `parameter could not be read: ${firstLine(thrown)}`, thrown)
+    return { callbacks, request: null, failure }
+  }
+}
+
+module.exports = { normalize, typeName }

@@ -1,0 +1,160 @@
+'use strict'
+
+/**
+ * `uploadFile`: the Promise that carries the task methods, the `success` / `fail` / `complete`
+ * callbacks, and listeners that can neither crash the process nor run after the task is over
+ * (docs/API.md §1, §3, §7, §8).
+ *
+ * Nothing here is scheduled with `process.nextTick`, `setImmediate`, `queueMicrotask` or timers
+ * (test runners fake those): the upload starts, and an abort settles, in a promise job.
+ */
+
+const { UploadTask, ErrorCode, reportCallbackError } = require('../binding.js')
+const { fromFailure } = require('./errors.js')
+const { normalize, typeName } = require('./options.js')
+
+/** What a thrown value says, for a warning: its stack, else the value as text. */
+function describe(thrown) {
+  try {
+    return String((thrown && thrown.stack) || thrown)
+  } catch {
+    return 'a value that cannot be printed'
+  }
+}
+
+/** Calls `fn(arg)`; a throw is reported as a warning (one format, owned by the native side). */
+function callSafely(source, fn, arg) {
+  if (!fn) return
+  try {
+    fn(arg)
+  } catch (thrown) {
+    try {
+      reportCallbackError(source, describe(thrown))
+    } catch {
+      // The warning itself could not be emitted: nothing more can be reported.
+    }
+  }
+}
+
+/** Runs `fn` in a promise job: after the current synchronous code, before any timer. */
+function soon(fn, ...args) {
+  Promise.resolve().then(() => fn(...args))
+}
+
+function checkListener(method, fn) {
+  if (fn && typeof fn !== 'function') {
+    const error = new TypeError(`${method}: the listener should be Function instead of ${typeName(fn)}`)
+    error.code = ErrorCode.ERR_INVALID_ARG_TYPE
+    throw error
+  }
+}
+
+/**
+ * Uploads a local file as `multipart/form-data`, as `Taro.uploadFile` does.
+ *
+ * Never throws: every problem, bad arguments included, arrives through `fail` → `complete` →
+ * rejection. Returns a real Promise that also carries `abort`, `onProgressUpdate`,
+ * `offProgressUpdate`, `onHeadersReceived`, `offHeadersReceived` and the aliases `progress`
+ * and `headersReceive`.
+ */
+function uploadFile(options) {
+  let over = false // settled, or abort() was called: no more listener calls
+  let settled = false
+  let resolvePromise
+  let rejectPromise
+  const promise = new Promise((resolve, reject) => {
+    resolvePromise = resolve
+    rejectPromise = reject
+  })
+
+  let { callbacks, request, failure } = normalize(options)
+  if (callbacks.fail || callbacks.complete) promise.catch(() => {})
+  let native = null
+  try {
+    native = new UploadTask() // the deadline counts from here
+  } catch (thrown) {
+    failure = failure || { code: ErrorCode.ERR_NETWORK, reason: `the upload could not be created: ${describe(thrown)}` }
+  }
+
+  function settle(outcome) {
+    if (settled) return
+    settled = true
+    over = true
+    if (outcome.outcome === 'success') {
+      const { statusCode, data, header, cookies } = outcome
+      const result = { errMsg: 'uploadFile:ok', statusCode, data, header, cookies }
+      callSafely('the success callback', callbacks.success, result)
+      callSafely('the complete callback', callbacks.complete, result)
+      resolvePromise(result)
+    } else {
+      const error = fromFailure(outcome, outcome.cause)
+      callSafely('the fail callback', callbacks.fail, error)
+      callSafely('the complete callback', callbacks.complete, error)
+      rejectPromise(error)
+    }
+  }
+
+  function start() {
+    if (failure) return settle(failure)
+    if (over) return // aborted before it started; abort() settles
+    try {
+      native.start(request).then(settle, (thrown) => settle({ code: ErrorCode.ERR_NETWORK, reason: describe(thrown) }))
+    } catch (thrown) {
+      settle({ code: ErrorCode.ERR_NETWORK, reason: describe(thrown) })
+    }
+  }
+  // Listeners registered and abort() called in this same tick take effect before any byte moves.
+  soon(start)
+
+  /** `on<kind>` / `off<kind>` for one kind of listener, keeping each function's native id. */
+  function listenerKind(kind) {
+    const [onMethod, offMethod] = [`on${kind}`, `off${kind}`]
+    const source = `an ${onMethod} listener`
+    const registrations = []
+    const on = (fn) => {
+      checkListener(onMethod, fn)
+      if (!fn || over || !native) return promise
+      const guarded = (event) => {
+        if (!over) callSafely(source, fn, event)
+      }
+      registrations.push({ fn, id: native[onMethod](guarded) })
+      return promise
+    }
+    const off = (fn) => {
+      if (!native) return promise
+      if (fn === undefined || fn === null) {
+        registrations.length = 0
+        native[offMethod]()
+        return promise
+      }
+      const i = registrations.findLastIndex((r) => r.fn === fn)
+      if (i >= 0) {
+        native[offMethod](registrations[i].id)
+        registrations.splice(i, 1)
+      }
+      return promise
+    }
+    return { on, off }
+  }
+
+  const progress = listenerKind('ProgressUpdate')
+  const headers = listenerKind('HeadersReceived')
+
+  return Object.assign(promise, {
+    /** Cancels the upload; the task fails with `uploadFile:fail abort`. No-op once settled. */
+    abort() {
+      if (over) return undefined
+      over = true
+      if (native) soon(settle, native.abort())
+      return undefined
+    },
+    onProgressUpdate: progress.on,
+    offProgressUpdate: progress.off,
+    onHeadersReceived: headers.on,
+    offHeadersReceived: headers.off,
+    progress: progress.on,
+    headersReceive: headers.on,
+  })
+}
+
+module.exports = { uploadFile }
