@@ -10,6 +10,7 @@ export type { ProgressEvent, HeadersEvent, UploadRequest, UploadOutcome, NameVal
 
 /** Any plain object, as Taro's `TaroGeneral.IAnyObject`. */
 export interface IAnyObject {
+  // biome-ignore lint/suspicious/noExplicitAny: Taro types it this way
   [key: string]: any
 }
 

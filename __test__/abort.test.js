@@ -46,53 +46,59 @@ test('abort() right after uploadFile(): rejects with AbortError and no body byte
   for (const rec of arrived) t.is(rec.bytesReceived, 0, 'a request may start, but carries no body byte')
 })
 
-test.serial('abort() in the same tick as uploadFile(), even after slow synchronous work, sends no body byte', async (t) => {
-  const endpoint = server.endpoint()
-  const task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' })
-  // Synchronous work before abort(), still in the same tick (as a preempted thread would be).
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)
-  task.abort()
-  assertAbortError(t, await t.throwsAsync(task))
-  await uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
-  const arrived = endpoint.records()
-  for (const rec of arrived) {
-    await within(rec.finished, 5000, 'the end of the aborted request')
-    t.is(rec.bytesReceived, 0, `${rec.bytesReceived} body bytes of an upload aborted in its first tick arrived`)
-  }
-})
+test.serial(
+  'abort() in the same tick as uploadFile(), even after slow synchronous work, sends no body byte',
+  async (t) => {
+    const endpoint = server.endpoint()
+    const task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' })
+    // Synchronous work before abort(), still in the same tick (as a preempted thread would be).
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300)
+    task.abort()
+    assertAbortError(t, await t.throwsAsync(task))
+    await uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
+    const arrived = endpoint.records()
+    for (const rec of arrived) {
+      await within(rec.finished, 5000, 'the end of the aborted request')
+      t.is(rec.bytesReceived, 0, `${rec.bytesReceived} body bytes of an upload aborted in its first tick arrived`)
+    }
+  },
+)
 
-test.serial('abort() mid-upload: the server sees the connection close before the whole body; no progress after abort()', async (t) => {
-  const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
-  let aborted = false
-  let lateEvents = 0
-  let events = 0
-  const task = uploadFile({ url: endpoint.url, filePath: large.path, name: 'file' })
-  const firstEvent = new Promise((resolve) => {
-    task.onProgressUpdate((e) => {
-      events++
-      if (aborted) lateEvents++
-      resolve(e)
+test.serial(
+  'abort() mid-upload: the server sees the connection close before the whole body; no progress after abort()',
+  async (t) => {
+    const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
+    let aborted = false
+    let lateEvents = 0
+    let events = 0
+    const task = uploadFile({ url: endpoint.url, filePath: large.path, name: 'file' })
+    const firstEvent = new Promise((resolve) => {
+      task.onProgressUpdate((e) => {
+        events++
+        if (aborted) lateEvents++
+        resolve(e)
+      })
     })
-  })
-  const rec = await within(endpoint.arrived, 10000, 'the request arriving')
-  const first = await within(firstEvent, 10000, 'a first progress event')
-  t.true(first.progress < 100, 'the slow server holds the client mid-body')
-  t.false(rec.completed)
+    const rec = await within(endpoint.arrived, 10000, 'the request arriving')
+    const first = await within(firstEvent, 10000, 'a first progress event')
+    t.true(first.progress < 100, 'the slow server holds the client mid-body')
+    t.false(rec.completed)
 
-  t.is(task.abort(), undefined)
-  aborted = true
-  const error = await t.throwsAsync(within(task, 1000, 'the abort rejection'))
-  assertAbortError(t, error)
+    t.is(task.abort(), undefined)
+    aborted = true
+    const error = await t.throwsAsync(within(task, 1000, 'the abort rejection'))
+    assertAbortError(t, error)
 
-  rec.unthrottle() // read what is still buffered at full speed, up to the close
-  await within(rec.finished, 10000, 'the server seeing the end of the request')
-  t.true(rec.closedEarly, 'the connection closed before the body ended')
-  t.false(rec.completed)
-  t.true(rec.bytesReceived < large.size, `${rec.bytesReceived} bytes received`)
-  await new Promise((resolve) => setImmediate(resolve))
-  t.is(lateEvents, 0, 'no progress event after abort() returned')
-  t.log(`${events} progress event(s) before abort, ${rec.bytesReceived} bytes received`)
-})
+    rec.unthrottle() // read what is still buffered at full speed, up to the close
+    await within(rec.finished, 10000, 'the server seeing the end of the request')
+    t.true(rec.closedEarly, 'the connection closed before the body ended')
+    t.false(rec.completed)
+    t.true(rec.bytesReceived < large.size, `${rec.bytesReceived} bytes received`)
+    await new Promise((resolve) => setImmediate(resolve))
+    t.is(lateEvents, 0, 'no progress event after abort() returned')
+    t.log(`${events} progress event(s) before abort, ${rec.bytesReceived} bytes received`)
+  },
+)
 
 test('abort() while waiting for the response rejects and closes the connection', async (t) => {
   const endpoint = server.endpoint({ respond: false })

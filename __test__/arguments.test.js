@@ -32,7 +32,10 @@ async function failure(t, options) {
   t.true(task instanceof Promise)
   t.deepEqual(log, [], 'nothing settles synchronously')
   const error = await t.throwsAsync(task, { instanceOf: Error })
-  t.deepEqual(log, [['fail', error], ['complete', error]])
+  t.deepEqual(log, [
+    ['fail', error],
+    ['complete', error],
+  ])
   t.is(error.message, error.errMsg)
   return error
 }

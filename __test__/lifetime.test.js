@@ -138,7 +138,9 @@ test('ESM: import { uploadFile, UploadTask } gives the same objects as require, 
     const result = await uploadFile({ url: process.argv[1], filePath: process.argv[2], name: 'file' })
     console.log(result.statusCode)
   `
-  const run = await runNode(['--input-type=module', '-e', source, server.endpoint().url, small.path], { cwd: PACKAGE_DIR })
+  const run = await runNode(['--input-type=module', '-e', source, server.endpoint().url, small.path], {
+    cwd: PACKAGE_DIR,
+  })
   assertCleanExit(t, run)
   const [identity, status] = run.stdout.trim().split('\n')
   t.deepEqual(JSON.parse(identity), { sameUploadFile: true, sameUploadTask: true, defaultIsCjs: true })

@@ -39,7 +39,14 @@ const KINDS = [
 test('on*/off* and the aliases return the same promise, so calls chain', async (t) => {
   const task = upload()
   const fn = () => {}
-  for (const method of ['onProgressUpdate', 'offProgressUpdate', 'onHeadersReceived', 'offHeadersReceived', 'progress', 'headersReceive']) {
+  for (const method of [
+    'onProgressUpdate',
+    'offProgressUpdate',
+    'onHeadersReceived',
+    'offHeadersReceived',
+    'progress',
+    'headersReceive',
+  ]) {
     t.is(task[method](fn), task, method)
     t.is(task[method](), task, `${method}()`)
   }
@@ -135,35 +142,41 @@ function blockThread(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-test.serial('listeners registered in the same tick as uploadFile() get the final progress event, even after slow synchronous work', async (t) => {
-  const task = uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
-  blockThread(300) // still the same tick: the upload runs on other threads meanwhile
-  const events = []
-  task.onProgressUpdate((e) => events.push(e.progress))
-  await task
-  t.deepEqual(events.slice(-1), [100], 'the 100 event reached a listener registered before the tick ended')
-})
+test.serial(
+  'listeners registered in the same tick as uploadFile() get the final progress event, even after slow synchronous work',
+  async (t) => {
+    const task = uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
+    blockThread(300) // still the same tick: the upload runs on other threads meanwhile
+    const events = []
+    task.onProgressUpdate((e) => events.push(e.progress))
+    await task
+    t.deepEqual(events.slice(-1), [100], 'the 100 event reached a listener registered before the tick ended')
+  },
+)
 
-test.serial('a headers listener registered in the same tick gets the headers event, even if the response came meanwhile', async (t) => {
-  const { child, done } = spawnNode([path.join(FIXTURES, 'server-process.js')])
-  t.teardown(async () => {
-    child.stdin.end()
-    await done
-  })
-  const url = await within(
-    new Promise((resolve) => child.stdout.once('data', (text) => resolve(String(text).trim()))),
-    10000,
-    'the server process starting',
-  )
-  const log = []
-  const task = uploadFile({ url, filePath: small.path, name: 'file' })
-  blockThread(500) // the other process receives the body and answers meanwhile
-  task.onProgressUpdate((e) => e.progress === 100 && log.push('progress 100'))
-  task.onHeadersReceived(() => log.push('headers'))
-  const result = await task
-  t.is(result.statusCode, 200)
-  t.deepEqual(log, ['progress 100', 'headers'])
-})
+test.serial(
+  'a headers listener registered in the same tick gets the headers event, even if the response came meanwhile',
+  async (t) => {
+    const { child, done } = spawnNode([path.join(FIXTURES, 'server-process.js')])
+    t.teardown(async () => {
+      child.stdin.end()
+      await done
+    })
+    const url = await within(
+      new Promise((resolve) => child.stdout.once('data', (text) => resolve(String(text).trim()))),
+      10000,
+      'the server process starting',
+    )
+    const log = []
+    const task = uploadFile({ url, filePath: small.path, name: 'file' })
+    blockThread(500) // the other process receives the body and answers meanwhile
+    task.onProgressUpdate((e) => e.progress === 100 && log.push('progress 100'))
+    task.onHeadersReceived(() => log.push('headers'))
+    const result = await task
+    t.is(result.statusCode, 200)
+    t.deepEqual(log, ['progress 100', 'headers'])
+  },
+)
 
 test('listeners added after abort() are never called', async (t) => {
   let late = 0

@@ -128,7 +128,7 @@ test('non-ASCII field names, values and file names arrive as UTF-8', async (t) =
   const rec = await uploadAndReceive(t, file, {
     name: 'fichier-ü',
     fileName: 'résumé 履歴書 😀.txt',
-    formData: { 名前: '値 ✓', 'clé': 'éà' },
+    formData: { 名前: '値 ✓', clé: 'éà' },
   })
   t.deepEqual(rec.fields, [
     ['名前', '値 ✓'],

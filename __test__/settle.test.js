@@ -170,7 +170,12 @@ test('timeout against a server that never answers: uploadFile:fail timeout, ETIM
 
 test('timeout: Infinity means no deadline and 0 means the default; both upload normally', async (t) => {
   for (const timeout of [Infinity, 0]) {
-    const result = await uploadFile({ url: server.endpoint({ delayMs: 100 }).url, filePath: file.path, name: 'file', timeout })
+    const result = await uploadFile({
+      url: server.endpoint({ delayMs: 100 }).url,
+      filePath: file.path,
+      name: 'file',
+      timeout,
+    })
     t.is(result.statusCode, 200, `timeout ${timeout}`)
   }
 })

@@ -31,7 +31,13 @@ test('default: records fields and file, answers 200 with the JSON summary', asyn
   t.is(rec.id, endpoint.id)
   t.is(rec.method, 'POST')
   t.deepEqual(rec.fields, [['a', '1']])
-  t.deepEqual(rec.file, { field: 'file', filename: 'hello.txt', mimeType: 'text/plain', bytes: 5, sha256: sha256('hello') })
+  t.deepEqual(rec.file, {
+    field: 'file',
+    filename: 'hello.txt',
+    mimeType: 'text/plain',
+    bytes: 5,
+    sha256: sha256('hello'),
+  })
   t.true(rec.completed)
   t.false(rec.closedEarly)
   const summary = await response.json()
@@ -40,7 +46,14 @@ test('default: records fields and file, answers 200 with the JSON summary', asyn
 })
 
 test('status, headers and body: as given, repeats kept, Content-Length added', async (t) => {
-  const endpoint = server.endpoint({ status: 418, headers: [['X-A', '1'], ['X-A', '2']], body: 'teapot ✓' })
+  const endpoint = server.endpoint({
+    status: 418,
+    headers: [
+      ['X-A', '1'],
+      ['X-A', '2'],
+    ],
+    body: 'teapot ✓',
+  })
   const response = await fetch(endpoint.url, { method: 'POST', body: form() })
   t.is(response.status, 418)
   t.is(response.headers.get('x-a'), '1, 2')
@@ -73,7 +86,10 @@ test('delayMs: the answer comes that much later', async (t) => {
 test('respond: false reads the whole body and never answers', async (t) => {
   const endpoint = server.endpoint({ respond: false })
   const response = fetch(endpoint.url, { method: 'POST', body: form(), signal: AbortSignal.timeout(300) })
-  const error = await response.then(() => t.fail('answered'), (e) => e)
+  const error = await response.then(
+    () => t.fail('answered'),
+    (e) => e,
+  )
   t.is(error.name, 'TimeoutError')
   const rec = await endpoint.received()
   t.true(rec.completed)
@@ -120,10 +136,14 @@ test('readDelayMs: holds the client mid-body until unthrottle(); waitForBytes(n)
 function postHttps(url, options) {
   const body = '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--b--\r\n'
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=b' }, ...options }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode))
-    })
+    const req = https.request(
+      url,
+      { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=b' }, ...options },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode))
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })

@@ -19,8 +19,20 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
-const { median, percentile, ensureFile, ensureSmallFiles, startSink, runClient, have, waitQuiet, table, fixed, ratio, mib } =
-  require('./lib')
+const {
+  median,
+  percentile,
+  ensureFile,
+  ensureSmallFiles,
+  startSink,
+  runClient,
+  have,
+  waitQuiet,
+  table,
+  fixed,
+  ratio,
+  mib,
+} = require('./lib')
 
 const MiB = 1 << 20
 const GiB = 1 << 30
@@ -76,7 +88,7 @@ const NAMES = {
 // ---- measurement loop -------------------------------------------------------------------------
 
 let noisy = 0 // measurements started while something else kept the CPU busy
-const log = (...a) => process.stderr.write(a.join(' ') + '\n')
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`)
 
 /**
  * Runs `measure(variant)` for every variant, RUNS rounds, interleaved and rotated so no variant
@@ -94,7 +106,12 @@ async function rounds(scenario, variants, measure, runs = RUNS) {
       if (!quiet) noisy++
       const res = await measure(v)
       results[v][r] = res
-      const brief = res.error ? `ERROR ${res.error}` : Object.entries(res).filter(([k, x]) => typeof x === 'number').map(([k, x]) => `${k}=${Math.round(x * 100) / 100}`).join(' ')
+      const brief = res.error
+        ? `ERROR ${res.error}`
+        : Object.entries(res)
+            .filter(([_k, x]) => typeof x === 'number')
+            .map(([k, x]) => `${k}=${Math.round(x * 100) / 100}`)
+            .join(' ')
       log(`[${scenario} ${r + 1}/${runs}] ${v}${quiet ? '' : ' (machine busy)'}: ${brief}`)
     }
   }
@@ -103,7 +120,8 @@ async function rounds(scenario, variants, measure, runs = RUNS) {
 
 const ok = (res) => res && !res.error
 /** Median over rounds of `field`. */
-const med = (results, v, field) => median((results[v] || []).filter(ok).map((x) => (typeof field === 'function' ? field(x) : x[field])))
+const med = (results, v, field) =>
+  median((results[v] || []).filter(ok).map((x) => (typeof field === 'function' ? field(x) : x[field])))
 /** Median over rounds of a / b, both measured in the same round. */
 function medRatio(results, a, b, field) {
   const get = (x) => (typeof field === 'function' ? field(x) : x[field])
@@ -115,7 +133,7 @@ function medRatio(results, a, b, field) {
   }
   return median(xs)
 }
-const errors = (results, v) => (results[v] || []).filter((x) => x && x.error).map((x) => x.error)
+const errors = (results, v) => (results[v] || []).filter((x) => x?.error).map((x) => x.error)
 
 const targets = [] // { target, measured, met }
 /** Records a target; `value` NaN (peer not run or failed) means not measured. */
@@ -129,7 +147,17 @@ const verdict = (met) => (met === null ? 'not measured' : met ? '**met**' : '**m
 async function scenarioBig(url) {
   const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
   const baselines = ['raw-socket', ...(have('python3') ? ['raw-socket-py'] : [])]
-  const peers = ['http-tuned', 'got', 'axios', 'axios-nr', 'undici', 'fetch', 'superagent', 'http-form-data', ...(have('curl') ? ['curl'] : [])]
+  const peers = [
+    'http-tuned',
+    'got',
+    'axios',
+    'axios-nr',
+    'undici',
+    'fetch',
+    'superagent',
+    'http-form-data',
+    ...(have('curl') ? ['curl'] : []),
+  ]
   const clients = pick(['upload-task', ...baselines, ...peers])
   const res = await rounds('big', clients, (c) => runClient(c, ['single', url, file, 1]))
   const ut = 'upload-task'
@@ -143,28 +171,47 @@ async function scenarioBig(url) {
     c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'wallMs')),
     fixed(med(res, c, 'cpuMs') / gib),
     c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'cpuMs')),
-    fixed(100 * med(res, c, (x) => x.cpuMs / x.wallMs)) + ' %',
+    `${fixed(100 * med(res, c, (x) => x.cpuMs / x.wallMs))} %`,
     mib(med(res, c, 'maxRssKiB')),
     c === ut ? fixed(med(res, c, 'progressEvents')) : '',
-    fixed(sinkBusy(c)) + ' %',
+    `${fixed(sinkBusy(c))} %`,
     fixed(med(res, c, 'sinkCpuMs') / gib),
     [
-      med(res, c, 'maxRssKiB') * 1024 > Math.max(SIZE.big / 2, 256 * MiB) ? 'peak RSS grows with the file: the body is buffered in memory' : '',
+      med(res, c, 'maxRssKiB') * 1024 > Math.max(SIZE.big / 2, 256 * MiB)
+        ? 'peak RSS grows with the file: the body is buffered in memory'
+        : '',
       errors(res, c).length ? `${errors(res, c).length} failed: ${errors(res, c)[0]}` : '',
-    ].filter(Boolean).join('; '),
+    ]
+      .filter(Boolean)
+      .join('; '),
   ])
   for (const b of baselines) {
     if (!clients.includes(b)) continue
     const r = medRatio(res, ut, b, 'wallMs')
-    target(`${sizeName(SIZE.big)} wall time ≤ 1.1× the ${NAMES[b]}`, `upload-task takes ${ratio(r)} its time`, r, (x) => x <= 1.1)
+    target(
+      `${sizeName(SIZE.big)} wall time ≤ 1.1× the ${NAMES[b]}`,
+      `upload-task takes ${ratio(r)} its time`,
+      r,
+      (x) => x <= 1.1,
+    )
   }
   for (const c of ['got', 'http-form-data', 'superagent', 'curl']) {
     if (!clients.includes(c)) continue
     const r = medRatio(res, c, ut, 'wallMs')
-    target(`≥ 3× faster than ${NAMES[c]} (${sizeName(SIZE.big)})`, `${NAMES[c]} takes ${ratio(r)} upload-task’s time`, r, (x) => x >= 3)
+    target(
+      `≥ 3× faster than ${NAMES[c]} (${sizeName(SIZE.big)})`,
+      `${NAMES[c]} takes ${ratio(r)} upload-task’s time`,
+      r,
+      (x) => x >= 3,
+    )
   }
   const tuned = medRatio(res, 'http-tuned', ut, 'wallMs')
-  target(`≥ 1.5× faster than the tuned node:http client (${sizeName(SIZE.big)})`, `node:http tuned takes ${ratio(tuned)} upload-task’s time`, tuned, (x) => x >= 1.5)
+  target(
+    `≥ 1.5× faster than the tuned node:http client (${sizeName(SIZE.big)})`,
+    `node:http tuned takes ${ratio(tuned)} upload-task’s time`,
+    tuned,
+    (x) => x >= 1.5,
+  )
   const cpuGot = medRatio(res, ut, 'got', 'cpuMs')
   target('CPU (user+sys) per GiB ≤ ½ of got’s', `${ratio(cpuGot)} of got’s`, cpuGot, (x) => x <= 0.5)
   const rss = med(res, ut, 'maxRssKiB') / 1024
@@ -176,19 +223,50 @@ async function scenarioBig(url) {
     '',
     `Median of ${RUNS} runs. *× upload-task* columns: the client’s figure divided by upload-task’s in the same round, median over rounds (above 1 = upload-task is faster or leaner). *CPU* is user + sys of the uploading process from the upload call to the response (all its threads); *CPU / wall* how much of one core that is. *Peak RSS*: the whole client process (maxRSS). *Sink busy*: the sink’s CPU time for that request over the client’s wall time; *sink CPU per GiB*: the same time per GiB received.`,
     '',
-    table(['client', 'wall ms', 'MiB/s', 'wall × upload-task', 'CPU ms per GiB', 'CPU × upload-task', 'CPU / wall', 'peak RSS MiB', 'progress events', 'sink busy', 'sink CPU ms per GiB', 'notes'], rows),
+    table(
+      [
+        'client',
+        'wall ms',
+        'MiB/s',
+        'wall × upload-task',
+        'CPU ms per GiB',
+        'CPU × upload-task',
+        'CPU / wall',
+        'peak RSS MiB',
+        'progress events',
+        'sink busy',
+        'sink CPU ms per GiB',
+        'notes',
+      ],
+      rows,
+    ),
     '',
     `Is the sink the bottleneck? The fastest client through it in this run was ${NAMES[fastest]} at ${fixed(mibps(fastest))} MiB/s, with the sink busy ${fixed(sinkBusy(fastest))} % of that time` +
-      (fastest === ut ? '. ' : `; upload-task reached ${fixed(mibps(ut))} MiB/s (sink busy ${fixed(sinkBusy(ut))} %). `) +
-      baselines.filter((b) => clients.includes(b)).map((b) => `The ${NAMES[b]} moved ${fixed(mibps(b))} MiB/s with its own process ${fixed(100 * med(res, b, (x) => x.cpuMs / x.wallMs))} % busy (sink ${fixed(sinkBusy(b))} %).`).join(' ') +
+      (fastest === ut
+        ? '. '
+        : `; upload-task reached ${fixed(mibps(ut))} MiB/s (sink busy ${fixed(sinkBusy(ut))} %). `) +
+      baselines
+        .filter((b) => clients.includes(b))
+        .map(
+          (b) =>
+            `The ${NAMES[b]} moved ${fixed(mibps(b))} MiB/s with its own process ${fixed(100 * med(res, b, (x) => x.cpuMs / x.wallMs))} % busy (sink ${fixed(sinkBusy(b))} %).`,
+        )
+        .join(' ') +
       ' Client, sink and the kernel’s loopback copies share the 2 cores.',
     '',
     `Where upload-task spends its time: ${fixed(med(res, ut, 'cpuMs') / gib)} ms of CPU per GiB (` +
-      ['raw-socket-py', 'raw-socket', 'curl', 'http-tuned'].filter((c) => clients.includes(c)).map((c) => `${NAMES[c]}: ${fixed(med(res, c, 'cpuMs') / gib)}`).join('; ') +
+      ['raw-socket-py', 'raw-socket', 'curl', 'http-tuned']
+        .filter((c) => clients.includes(c))
+        .map((c) => `${NAMES[c]}: ${fixed(med(res, c, 'cpuMs') / gib)}`)
+        .join('; ') +
       `); its process was busy ${fixed(utBusy)} % of its wall time` +
-      (utBusy < 90 ? ', so what separates it from a faster client is waiting (the read → send pipeline and scheduling on 2 shared cores), not work.' : ', so it is CPU-bound.') +
+      (utBusy < 90
+        ? ', so what separates it from a faster client is waiting (the read → send pipeline and scheduling on 2 shared cores), not work.'
+        : ', so it is CPU-bound.') +
       ` The sink spent ${fixed(med(res, ut, 'sinkCpuMs') / gib)} ms per GiB receiving upload-task’s stream` +
-      (clients.includes('curl') ? ` and ${fixed(med(res, 'curl', 'sinkCpuMs') / gib)} ms per GiB receiving curl’s.` : '.'),
+      (clients.includes('curl')
+        ? ` and ${fixed(med(res, 'curl', 'sinkCpuMs') / gib)} ms per GiB receiving curl’s.`
+        : '.'),
     '',
   ].join('\n')
 }
@@ -197,32 +275,58 @@ async function scenarioMemory(url) {
   const clients = pick(['upload-task', 'got', 'http-tuned'])
   const sizes = SIZE.memory
   const files = sizes.map((s) => ensureFile(path.join(DATA, `random-${s}.bin`), s))
-  const variants = clients.flatMap((c) => sizes.map((s, i) => `${c}@${i}`))
+  const variants = clients.flatMap((c) => sizes.map((_s, i) => `${c}@${i}`))
   const res = await rounds('memory', variants, (v) => {
     const [c, i] = v.split('@')
     return runClient(c, ['single', url, files[i], 1], 900_000)
   })
-  const [lo, hi] = sizes.map((s, i) => i)
+  const [lo, hi] = sizes.map((_s, i) => i)
   const rows = clients.map((c) => {
     const a = med(res, `${c}@${lo}`, 'maxRssKiB')
     const b = med(res, `${c}@${hi}`, 'maxRssKiB')
-    return [NAMES[c], mib(a), mib(b), fixed((b - a) / 1024, 1), fixed(sizes[hi] / MiB / (med(res, `${c}@${hi}`, 'wallMs') / 1000)), [...errors(res, `${c}@${lo}`), ...errors(res, `${c}@${hi}`)].slice(0, 1).join('')]
+    return [
+      NAMES[c],
+      mib(a),
+      mib(b),
+      fixed((b - a) / 1024, 1),
+      fixed(sizes[hi] / MiB / (med(res, `${c}@${hi}`, 'wallMs') / 1000)),
+      [...errors(res, `${c}@${lo}`), ...errors(res, `${c}@${hi}`)].slice(0, 1).join(''),
+    ]
   })
   const a = med(res, `upload-task@${lo}`, 'maxRssKiB') / 1024
   const b = med(res, `upload-task@${hi}`, 'maxRssKiB') / 1024
-  target(`peak RSS ≤ 80 MiB, flat from ${sizeName(sizes[lo])} to ${sizeName(sizes[hi])} (growth ≤ 8 MiB)`, `${fixed(a, 1)} → ${fixed(b, 1)} MiB`, b - a, () => Math.max(a, b) <= 80 && b - a <= 8)
+  target(
+    `peak RSS ≤ 80 MiB, flat from ${sizeName(sizes[lo])} to ${sizeName(sizes[hi])} (growth ≤ 8 MiB)`,
+    `${fixed(a, 1)} → ${fixed(b, 1)} MiB`,
+    b - a,
+    () => Math.max(a, b) <= 80 && b - a <= 8,
+  )
   return [
     '## 2. Memory flatness',
     '',
     `Peak RSS (maxRSS of the whole client process) uploading ${sizeName(sizes[lo])} and ${sizeName(sizes[hi])}; median of ${RUNS} runs each, interleaved.`,
     '',
-    table(['client', `peak RSS MiB, ${sizeName(sizes[lo])}`, `peak RSS MiB, ${sizeName(sizes[hi])}`, 'growth MiB', `MiB/s at ${sizeName(sizes[hi])}`, 'notes'], rows),
+    table(
+      [
+        'client',
+        `peak RSS MiB, ${sizeName(sizes[lo])}`,
+        `peak RSS MiB, ${sizeName(sizes[hi])}`,
+        'growth MiB',
+        `MiB/s at ${sizeName(sizes[hi])}`,
+        'notes',
+      ],
+      rows,
+    ),
     '',
   ].join('\n')
 }
 
 async function scenarioSmall(url) {
-  const dir = ensureSmallFiles(path.join(DATA, `small-${SIZE.smallCount}x${SIZE.smallSize}`), SIZE.smallCount, SIZE.smallSize)
+  const dir = ensureSmallFiles(
+    path.join(DATA, `small-${SIZE.smallCount}x${SIZE.smallSize}`),
+    SIZE.smallCount,
+    SIZE.smallSize,
+  )
   const clients = pick(['upload-task', 'got', 'undici', 'fetch', 'axios', 'http-tuned'])
   const res = await rounds('small', clients, (c) => runClient(c, ['many', url, dir, SIZE.concurrency]))
   const ut = 'upload-task'
@@ -230,7 +334,7 @@ async function scenarioSmall(url) {
     NAMES[c],
     fixed(med(res, c, 'uploadsPerSec')),
     c === ut ? '1.00×' : ratio(medRatio(res, ut, c, 'uploadsPerSec')),
-    fixed((1000 * med(res, c, (x) => x.cpuMs / x.uploads)), 0),
+    fixed(1000 * med(res, c, (x) => x.cpuMs / x.uploads), 0),
     c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'cpuMs')),
     mib(med(res, c, 'maxRssKiB')),
     errors(res, c).slice(0, 1).join(''),
@@ -244,7 +348,10 @@ async function scenarioSmall(url) {
     '',
     `${SIZE.smallCount} distinct files of ${SIZE.smallSize / 1024} KiB, ${SIZE.concurrency} uploads in flight, one process per client; median of ${RUNS} runs. Each client uses its default keep-alive agent. *upload-task ×* is upload-task’s rate over the peer’s; *CPU ×* the peer’s CPU over upload-task’s.`,
     '',
-    table(['client', 'uploads/s', 'upload-task ×', 'CPU µs per upload', 'CPU × upload-task', 'peak RSS MiB', 'notes'], rows),
+    table(
+      ['client', 'uploads/s', 'upload-task ×', 'CPU µs per upload', 'CPU × upload-task', 'peak RSS MiB', 'notes'],
+      rows,
+    ),
     '',
   ].join('\n')
 }
@@ -255,12 +362,30 @@ async function scenarioAbort(url) {
   const res = await rounds('abort', clients, (c) => runClient(c, ['abort', url, file, SIZE.aborts, SIZE.abortDelayMs]))
   const rows = clients.map((c) => [
     NAMES[c],
-    fixed(med(res, c, (x) => percentile(x.latencies, 50)), 3),
-    fixed(med(res, c, (x) => percentile(x.latencies, 99)), 3),
-    fixed(med(res, c, (x) => percentile(x.lastDataLatencies, 50)), 2),
-    fixed(med(res, c, (x) => percentile(x.lastDataLatencies, 99)), 2),
-    fixed(med(res, c, (x) => percentile(x.closeLatencies, 50)), 2),
-    fixed(med(res, c, (x) => percentile(x.closeLatencies, 99)), 2),
+    fixed(
+      med(res, c, (x) => percentile(x.latencies, 50)),
+      3,
+    ),
+    fixed(
+      med(res, c, (x) => percentile(x.latencies, 99)),
+      3,
+    ),
+    fixed(
+      med(res, c, (x) => percentile(x.lastDataLatencies, 50)),
+      2,
+    ),
+    fixed(
+      med(res, c, (x) => percentile(x.lastDataLatencies, 99)),
+      2,
+    ),
+    fixed(
+      med(res, c, (x) => percentile(x.closeLatencies, 50)),
+      2,
+    ),
+    fixed(
+      med(res, c, (x) => percentile(x.closeLatencies, 99)),
+      2,
+    ),
     fixed(med(res, c, (x) => x.completed)),
     errors(res, c).slice(0, 1).join(''),
   ])
@@ -271,7 +396,20 @@ async function scenarioAbort(url) {
     '',
     `${SIZE.aborts} uploads of the ${sizeName(SIZE.big)} file one after another, each aborted ${SIZE.abortDelayMs} ms after it started (mid-body: the sink reads at full speed). *abort → rejection*: from \`abort()\` (upload-task) or \`AbortController.abort()\` (peers) to the rejection handler, in the client. *abort → last byte at sink* and *abort → sink sees close*: from the same instant to the sink’s last \`data\` event and its \`close\` event for that request (timestamps from \`performance.timeOrigin + now()\` in both processes): how long body bytes kept arriving, kernel queues included, and when the connection was really gone. p50/p99 within a run, median over ${RUNS} runs. *completed*: uploads that finished before the abort (should be 0).`,
     '',
-    table(['client', 'abort → rejection p50 ms', 'p99 ms', 'abort → last byte at sink p50 ms', 'p99 ms', 'abort → sink sees close p50 ms', 'p99 ms', 'completed', 'notes'], rows),
+    table(
+      [
+        'client',
+        'abort → rejection p50 ms',
+        'p99 ms',
+        'abort → last byte at sink p50 ms',
+        'p99 ms',
+        'abort → sink sees close p50 ms',
+        'p99 ms',
+        'completed',
+        'notes',
+      ],
+      rows,
+    ),
     '',
   ].join('\n')
 }
@@ -293,13 +431,30 @@ async function scenarioProgress(url) {
     n === '0' ? '' : fixed(med(res, n, 'progressEvents')),
   ])
   const worst = Math.max(cost('1'), cost('10'))
-  target('each progress listener costs < 2 % of throughput', `${fixed(100 * cost('1'), 2)} % (1 listener), ${fixed(100 * cost('10'), 2)} % per listener (10)`, worst, (x) => x < 0.02)
+  target(
+    'each progress listener costs < 2 % of throughput',
+    `${fixed(100 * cost('1'), 2)} % (1 listener), ${fixed(100 * cost('10'), 2)} % per listener (10)`,
+    worst,
+    (x) => x < 0.02,
+  )
   return [
     '## 5. Progress listener cost',
     '',
     `upload-task, ${sizeName(SIZE.big)}, with 0, 1 and 10 \`onProgressUpdate\` listeners, interleaved; median of ${2 * RUNS} runs (twice the others: the effect is small and the noise is not). *throughput vs 0*: per-round ratio to the 0-listener run of the same round; *cost per listener*: (1 − that ratio) / listeners (negative = within noise, faster).`,
     '',
-    table(['listeners', 'wall ms', 'MiB/s', 'throughput vs 0', 'cost per listener', 'CPU ms', 'CPU vs 0', 'progress events'], rows),
+    table(
+      [
+        'listeners',
+        'wall ms',
+        'MiB/s',
+        'throughput vs 0',
+        'cost per listener',
+        'CPU ms',
+        'CPU vs 0',
+        'progress events',
+      ],
+      rows,
+    ),
     '',
     `With ${fixed(med(res, '1', 'progressEvents'))} events per upload (the throttle allows one per percent, at most one per 50 ms), a listener’s cost is far below the run-to-run noise of the wall time; *CPU vs 0* is the steadier signal.`,
     '',
@@ -311,7 +466,8 @@ async function scenarioProgress(url) {
 function versions() {
   const pkg = (name) => {
     try {
-      return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8')).version
+      return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf8'))
+        .version
     } catch {
       return 'not installed'
     }
@@ -361,15 +517,24 @@ async function main() {
   try {
     // Warm the sink's JIT (and the page cache) so the first measured upload is not the cold one.
     const warm = ensureFile(path.join(DATA, `random-${64 * MiB}.bin`), 64 * MiB)
-    for (const c of ['raw-socket', 'upload-task', 'raw-socket', 'upload-task']) await runClient(c, ['single', sink.url, warm, 0])
-    const run = { big: scenarioBig, memory: scenarioMemory, small: scenarioSmall, abort: scenarioAbort, progress: scenarioProgress }
+    for (const c of ['raw-socket', 'upload-task', 'raw-socket', 'upload-task'])
+      await runClient(c, ['single', sink.url, warm, 0])
+    const run = {
+      big: scenarioBig,
+      memory: scenarioMemory,
+      small: scenarioSmall,
+      abort: scenarioAbort,
+      progress: scenarioProgress,
+    }
     for (const s of ALL) if (ONLY.includes(s)) sections.push(await run[s](sink.url))
   } finally {
     sink.stop()
   }
   const minutes = (Date.now() - started) / 60000
   const command = `node bench/run.js ${process.argv.slice(2).join(' ')}`.trim()
-  const envs = ['BENCH_QUICK', 'BENCH_RUNS', 'BENCH_ONLY', 'BENCH_OUT'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`)
+  const envs = ['BENCH_QUICK', 'BENCH_RUNS', 'BENCH_ONLY', 'BENCH_OUT']
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`)
   const report = [
     '# upload-task benchmark results',
     '',
@@ -381,8 +546,15 @@ async function main() {
     `- command: \`${[...envs, command].join(' ')}\`${QUICK ? ' (quick: small sizes — not the real figures)' : ''}`,
     `- machine: ${machine().join('; ')}`,
     `- versions: ${versions().join('; ')}`,
-    ...(addonStamp() === addon0 ? [] : [`- **warning: the addon was rebuilt during this run** (${addon0} at the start); the figures mix two builds`]),
-    `- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; measurements started while another program kept the CPUs > 15 % busy (after waiting up to 20 s for quiet): ${noisy}`,
+    ...(addonStamp() === addon0
+      ? []
+      : [`- **warning: the addon was rebuilt during this run** (${addon0} at the start); the figures mix two builds`]),
+    `- load average (1/5/15 min) at start ${load0.map((x) => x.toFixed(2)).join(' ')}, at end ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(
+        ' ',
+      )}; measurements started while another program kept the CPUs > 15 % busy (after waiting up to 20 s for quiet): ${noisy}`,
     '',
     '## Method',
     '',
@@ -395,7 +567,10 @@ async function main() {
     '',
     '## Targets',
     '',
-    table(['target', 'measured', 'verdict'], targets.map((t) => [t.text, t.measured, verdict(t.met)])),
+    table(
+      ['target', 'measured', 'verdict'],
+      targets.map((t) => [t.text, t.measured, verdict(t.met)]),
+    ),
     '',
     ...profileNotes(),
     ...sections,

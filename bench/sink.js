@@ -59,7 +59,8 @@ const server = http.createServer((req, res) => {
     if (head !== null) start = Buffer.concat(head).toString('latin1')
     let error = null
     if (declared >= 0 && declared !== bytes) error = `content-length ${declared} but ${bytes} bytes arrived`
-    else if (!MUST_CONTAIN.every((s) => start.includes(s))) error = `multipart fields missing in the first ${HEAD_CHECK} bytes`
+    else if (!MUST_CONTAIN.every((s) => start.includes(s)))
+      error = `multipart fields missing in the first ${HEAD_CHECK} bytes`
     const cpu = process.cpuUsage(cpu0)
     const body = JSON.stringify({
       bytes,

@@ -67,7 +67,9 @@ async function main() {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     const body = JSON.parse(result.data)
     console.log(result.errMsg, result.statusCode, body)
-    console.log(`${(sizeMiB / seconds).toFixed(0)} MiB/s; server's SHA-256 ${body.file.sha256 === sha256 ? 'matches' : 'DIFFERS FROM'} the file's`)
+    console.log(
+      `${(sizeMiB / seconds).toFixed(0)} MiB/s; server's SHA-256 ${body.file.sha256 === sha256 ? 'matches' : 'DIFFERS FROM'} the file's`,
+    )
     if (body.file.sha256 !== sha256) process.exitCode = 1
   } finally {
     fs.rmSync(file, { force: true })

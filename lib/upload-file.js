@@ -16,7 +16,7 @@ const { normalize, typeName } = require('./options.js')
 /** What a thrown value says, for a warning: its stack, else the value as text. */
 function describe(thrown) {
   try {
-    return String((thrown && thrown.stack) || thrown)
+    return String(thrown?.stack || thrown)
   } catch {
     return 'a value that cannot be printed'
   }

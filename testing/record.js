@@ -158,13 +158,10 @@ function readBody(req, { rec, pace, fin }) {
   })
   if (pace.delayMs > 0) req.pipe(throttle(pace)).pipe(parser)
   else req.pipe(parser)
-  return parsed.then(
-    () => {
-      fin.resolve(rec)
-      return ended
-    },
-    giveUp,
-  )
+  return parsed.then(() => {
+    fin.resolve(rec)
+    return ended
+  }, giveUp)
 }
 
 /** Hashes and counts one file part into `rec`; resolves when the part ends. */

@@ -89,7 +89,9 @@ async function startServer({ tls = false, keepAliveTimeout = 60000 } = {}) {
       .catch((error) => res.destroy(error))
   }
 
-  const server = tls ? https.createServer({ key: certificates.key, cert: certificates.cert }, onRequest) : http.createServer(onRequest)
+  const server = tls
+    ? https.createServer({ key: certificates.key, cert: certificates.cert }, onRequest)
+    : http.createServer(onRequest)
   server.keepAliveTimeout = keepAliveTimeout
   server.on('connection', (socket) => {
     sockets.add(socket)

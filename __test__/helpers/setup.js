@@ -45,7 +45,11 @@ function useResource(test, create, dispose) {
  * @returns {import('../../testing/server.js').TestServer}
  */
 function useServer(test, options) {
-  return useResource(test, () => startServer(options), (server) => server.close())
+  return useResource(
+    test,
+    () => startServer(options),
+    (server) => server.close(),
+  )
 }
 
 /**
@@ -56,7 +60,11 @@ function useServer(test, options) {
  * @returns {import('../../testing/files.js').TempFile}
  */
 function useTempFile(test, size, options) {
-  return useResource(test, () => makeTempFile(size, options), (file) => file.remove())
+  return useResource(
+    test,
+    () => makeTempFile(size, options),
+    (file) => file.remove(),
+  )
 }
 
 module.exports = { useServer, useTempFile }

@@ -64,7 +64,10 @@ async function single(upload, [url, file, listeners = '1'], { progress }) {
 }
 
 async function many(upload, [url, dir, concurrency = '64']) {
-  const files = fs.readdirSync(dir).sort().map((name) => path.join(dir, name))
+  const files = fs
+    .readdirSync(dir)
+    .sort()
+    .map((name) => path.join(dir, name))
   const size = fs.statSync(files[0]).size
   let next = 0
   async function worker() {
@@ -118,7 +121,14 @@ async function abort(upload, [url, file, count = '200', delayMs = '10']) {
   const ids = Object.keys(seen).filter((id) => id in abortAt)
   const closeLatencies = ids.map((id) => seen[id].closedAt - abortAt[id])
   const lastDataLatencies = ids.map((id) => seen[id].lastDataAt - abortAt[id])
-  return { count: Number(count), completed, latencies, closeLatencies, lastDataLatencies, maxRssKiB: process.resourceUsage().maxRSS }
+  return {
+    count: Number(count),
+    completed,
+    latencies,
+    closeLatencies,
+    lastDataLatencies,
+    maxRssKiB: process.resourceUsage().maxRSS,
+  }
 }
 
 const MODES = { single, many, abort }
@@ -133,11 +143,11 @@ function run(client, upload, { progress = false } = {}) {
     .then(() => MODES[mode](upload, args, { progress }))
     .then(
       (result) => {
-        process.stdout.write(JSON.stringify({ client, mode, ...result }) + '\n')
+        process.stdout.write(`${JSON.stringify({ client, mode, ...result })}\n`)
         process.exit(0)
       },
       (error) => {
-        process.stderr.write(`${client} ${mode}: ${(error && error.stack) || error}\n`)
+        process.stderr.write(`${client} ${mode}: ${error?.stack || error}\n`)
         process.exit(1)
       },
     )

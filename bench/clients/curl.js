@@ -29,7 +29,7 @@ if (timed) {
 const nl = out.lastIndexOf('\n')
 const answer = check(out.slice(0, nl), size)
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     client: 'curl',
     mode,
     wallMs: Number(out.slice(nl + 1)) * 1000,
@@ -39,5 +39,5 @@ process.stdout.write(
     chunked: answer.chunked,
     sinkCpuMs: answer.sinkCpuMs,
     progressEvents: null,
-  }) + '\n',
+  })}\n`,
 )

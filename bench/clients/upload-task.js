@@ -4,23 +4,27 @@
 const { run, FILE_FIELD } = require('./_runner')
 const { uploadFile } = require('../..')
 
-run('upload-task', ({ url, file, fields, signal, id, listeners, onProgress }) => {
-  const task = uploadFile({
-    url,
-    filePath: file,
-    name: FILE_FIELD,
-    formData: fields,
-    header: id ? { 'x-bench-id': id } : {},
-    timeout: Infinity,
-  })
-  // `listeners` progress listeners; the first one counts the events.
-  if (onProgress) {
-    task.onProgressUpdate(onProgress)
-    for (let i = 1; i < listeners; i++) task.onProgressUpdate(() => {})
-  }
-  if (signal) signal.addEventListener('abort', () => task.abort(), { once: true })
-  return task.then((res) => {
-    if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${res.data}`)
-    return res.data
-  })
-}, { progress: true })
+run(
+  'upload-task',
+  ({ url, file, fields, signal, id, listeners, onProgress }) => {
+    const task = uploadFile({
+      url,
+      filePath: file,
+      name: FILE_FIELD,
+      formData: fields,
+      header: id ? { 'x-bench-id': id } : {},
+      timeout: Infinity,
+    })
+    // `listeners` progress listeners; the first one counts the events.
+    if (onProgress) {
+      task.onProgressUpdate(onProgress)
+      for (let i = 1; i < listeners; i++) task.onProgressUpdate(() => {})
+    }
+    if (signal) signal.addEventListener('abort', () => task.abort(), { once: true })
+    return task.then((res) => {
+      if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}: ${res.data}`)
+      return res.data
+    })
+  },
+  { progress: true },
+)

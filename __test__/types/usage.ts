@@ -1,0 +1,63 @@
+// Type tests of index.d.ts, checked by `tsc --noEmit` (npm run typecheck): code that must compile,
+// and, behind `@ts-expect-error`, code that must not.
+
+import {
+  ErrorCode,
+  isUploadError,
+  UploadError,
+  type UploadErrorCode,
+  type UploadTaskPromise,
+  uploadFile,
+} from 'upload-task'
+
+async function typed(): Promise<void> {
+  const task: UploadTaskPromise = uploadFile({
+    url: 'http://127.0.0.1:1/up',
+    filePath: '/tmp/a.bin',
+    name: 'file',
+    header: null,
+    formData: { user: 'alice', n: 1 },
+    timeout: null,
+    fileName: 'a.bin',
+    success: (res) => res.statusCode.toFixed(),
+    fail: (err) => err.code,
+    complete: () => {},
+  })
+  task.onProgressUpdate(({ progress, totalBytesSent, totalBytesExpectedToSend }) => {
+    const n: number = progress + totalBytesSent + totalBytesExpectedToSend
+    return n
+  })
+  task.onHeadersReceived(({ header }) => header['content-type'])
+  task
+    .progress(() => {})
+    .headersReceive(() => {})
+    .offProgressUpdate()
+    .offHeadersReceived()
+  task.abort()
+
+  try {
+    const res = await task
+    const status: number = res.statusCode
+    const data: string = res.data
+    const cookies: string[] = res.cookies
+    void [status, data, cookies]
+  } catch (err) {
+    if (isUploadError(err)) {
+      const code: UploadErrorCode = err.code
+      const msg: string = err.errMsg
+      if (err.code === ErrorCode.ABORT_ERR || err.code === 'ETIMEDOUT') void [code, msg]
+    }
+    if (err instanceof UploadError) void err.cause
+  }
+}
+void typed
+
+// @ts-expect-error url is required
+uploadFile({ filePath: '/tmp/a', name: 'file' })
+// @ts-expect-error timeout is a number
+uploadFile({ url: 'http://x/', filePath: '/tmp/a', name: 'file', timeout: '10' })
+// @ts-expect-error not an error code
+const bad: UploadErrorCode = 'E_NOT_A_CODE'
+void bad
+// @ts-expect-error UploadError is not constructed by callers
+new UploadError()
