@@ -8,7 +8,7 @@
  * walk through the code.
  */
 
-const { UploadTask, ErrorCode } = require('./binding.js')
+const { UploadTask, ErrorCode } = require('./lib/native.js')
 const { UploadError, isUploadError } = require('./lib/errors.js')
 const { uploadFile } = require('./lib/upload-file.js')
 

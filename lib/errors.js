@@ -5,7 +5,7 @@
  * enum (src/error.rs); the rules are in docs/API.md §9.
  */
 
-const { ErrorCode } = require('../binding.js')
+const { ErrorCode } = require('./native.js')
 
 /** The prefix of every `errMsg` of a failure (WeChat's wording). */
 const FAIL_PREFIX = 'uploadFile:fail '

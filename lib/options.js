@@ -8,7 +8,7 @@
  */
 
 const path = require('node:path')
-const { ErrorCode } = require('../binding.js')
+const { ErrorCode } = require('./native.js')
 
 /** A failure found before the upload starts, as the native side reports one: `{ code, reason }`. */
 function parameterFailure(code, detail, cause) {

@@ -9,7 +9,7 @@
  * (test runners fake those): the upload starts, and an abort settles, in a promise job.
  */
 
-const { UploadTask, ErrorCode, reportCallbackError } = require('../binding.js')
+const { UploadTask, ErrorCode, reportCallbackError } = require('./native.js')
 const { fromFailure } = require('./errors.js')
 const { normalize, typeName } = require('./options.js')
 
