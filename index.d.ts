@@ -53,6 +53,11 @@ export declare namespace uploadFile {
     formData?: IAnyObject | null
     /** Deadline of the whole upload in ms; `0`, `null` or absent: 60000; `Infinity`: none. */
     timeout?: number | null
+    /**
+     * The largest response body kept, in bytes (decoded); past it the upload fails with
+     * `ERR_RESPONSE_TOO_LARGE`. `null` or absent: 64 MiB; `Infinity`: as much as a string holds.
+     */
+    maxResponseBytes?: number | null
     /** `filename` of the file part; defaults to the basename of `filePath`. */
     fileName?: string | null
     /** Accepted and ignored (Node has no cookie jar). */

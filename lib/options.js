@@ -109,7 +109,8 @@ function buildRequest(options) {
   expectOptional(options, 'formData', 'Object', isPlainObject)
   expectOptional(options, 'fileName', 'String', (v) => typeof v === 'string')
   expectOptional(options, 'timeout', 'Number', (v) => typeof v === 'number')
-  const { url, filePath, name, fileName, header, formData, timeout } = options
+  expectOptional(options, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
+  const { url, filePath, name, fileName, header, formData, timeout, maxResponseBytes } = options
   return {
     url,
     filePath,
@@ -118,6 +119,7 @@ function buildRequest(options) {
     header: toPairs(header, String),
     formData: toPairs(formData, formValue),
     timeout: isAbsent(timeout) ? undefined : timeout,
+    maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
   }
 }
 

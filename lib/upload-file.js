@@ -7,6 +7,10 @@
  *
  * Nothing here is scheduled with `process.nextTick`, `setImmediate`, `queueMicrotask` or timers
  * (test runners fake those): the upload starts, and an abort settles, in a promise job.
+ *
+ * Every object handed to the caller is made here, in the realm this module runs in: the native
+ * side creates its values in the context that loaded the addon, which is not the caller's under
+ * Jest or `node:vm` (where `res.cookies instanceof Array` would otherwise be false).
  */
 
 const { UploadTask, ErrorCode, reportCallbackError } = require('./native.js')
@@ -34,6 +38,29 @@ function callSafely(source, fn, arg) {
       // The warning itself could not be emitted: nothing more can be reported.
     }
   }
+}
+
+/**
+ * A response `header` object of this realm: a plain object with the same names in the same
+ * order; an array value (`set-cookie`) is copied too. Values are strings, which have no realm.
+ */
+function ownHeader(header) {
+  const copy = {}
+  for (const name of Object.keys(header)) {
+    const value = header[name]
+    copy[name] = Array.isArray(value) ? Array.from(value) : value
+  }
+  return copy
+}
+
+/** A progress event of this realm (three numbers: cheap enough for every event). */
+function ownProgressEvent({ progress, totalBytesSent, totalBytesExpectedToSend }) {
+  return { progress, totalBytesSent, totalBytesExpectedToSend }
+}
+
+/** A headers event of this realm. */
+function ownHeadersEvent({ header }) {
+  return { header: ownHeader(header) }
 }
 
 /** Runs `fn` in a promise job: after the current synchronous code, before any timer. */
@@ -82,7 +109,13 @@ function uploadFile(options) {
     over = true
     if (outcome.outcome === 'success') {
       const { statusCode, data, header, cookies } = outcome
-      const result = { errMsg: 'uploadFile:ok', statusCode, data, header, cookies }
+      const result = {
+        errMsg: 'uploadFile:ok',
+        statusCode,
+        data,
+        header: ownHeader(header),
+        cookies: Array.from(cookies),
+      }
       callSafely('the success callback', callbacks.success, result)
       callSafely('the complete callback', callbacks.complete, result)
       resolvePromise(result)
@@ -106,8 +139,11 @@ function uploadFile(options) {
   // Listeners registered and abort() called in this same tick take effect before any byte moves.
   soon(start)
 
-  /** `on<kind>` / `off<kind>` for one kind of listener, keeping each function's native id. */
-  function listenerKind(kind) {
+  /**
+   * `on<kind>` / `off<kind>` for one kind of listener, keeping each function's native id;
+   * `own(event)` copies each native event into this realm before a listener sees it.
+   */
+  function listenerKind(kind, own) {
     const [onMethod, offMethod] = [`on${kind}`, `off${kind}`]
     const source = `an ${onMethod} listener`
     const registrations = []
@@ -115,7 +151,7 @@ function uploadFile(options) {
       checkListener(onMethod, fn)
       if (!fn || over || !native) return promise
       const guarded = (event) => {
-        if (!over) callSafely(source, fn, event)
+        if (!over) callSafely(source, fn, own(event))
       }
       registrations.push({ fn, id: native[onMethod](guarded) })
       return promise
@@ -137,8 +173,8 @@ function uploadFile(options) {
     return { on, off }
   }
 
-  const progress = listenerKind('ProgressUpdate')
-  const headers = listenerKind('HeadersReceived')
+  const progress = listenerKind('ProgressUpdate', ownProgressEvent)
+  const headers = listenerKind('HeadersReceived', ownHeadersEvent)
 
   return Object.assign(promise, {
     /** Cancels the upload; the task fails with `uploadFile:fail abort`. No-op once settled. */

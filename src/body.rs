@@ -1,21 +1,21 @@
 //! The request body: multipart head, the file's chunks, the tail. It has an exact size, so
 //! hyper sends `Content-Length` (never chunked); it counts bytes for progress as it hands them
-//! over, reports them to a [`ProgressSink`] through the throttle, and stops at once when the
-//! task is aborted.
+//! over, reports them to a [`ProgressReporter`], and stops as soon as its token is cancelled
+//! (the task was aborted, or it settled before the whole body was sent).
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::error::UploadError;
 use crate::file_reader::FileSource;
 use crate::multipart::MultipartLayout;
-use crate::progress::{ProgressSink, ProgressThrottle};
+use crate::progress::{ProgressReporter, ProgressSink};
 
 /// The largest frame handed to hyper. File chunks are read 1 MiB at a time but written in
 /// smaller frames (split without copying): the receiver starts reading sooner and the socket's
@@ -37,14 +37,15 @@ pub struct UploadBody {
     unsent: Bytes,
     sent: u64,
     total: u64,
-    throttle: ProgressThrottle,
-    sink: Arc<dyn ProgressSink>,
-    token: CancellationToken,
+    progress: Arc<ProgressReporter>,
+    /// Completes when the token is cancelled; polled so that a cancellation wakes the
+    /// connection while it waits for the body.
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
 }
 
 impl UploadBody {
-    /// A body that frames the contents of `source` with `layout` and reports its progress to
-    /// `sink`.
+    /// A body that frames the contents of `source` with `layout`, reports its progress to
+    /// `sink` and ends when `token` is cancelled.
     pub fn new(
         layout: MultipartLayout,
         source: FileSource,
@@ -59,18 +60,20 @@ impl UploadBody {
             unsent: Bytes::new(),
             sent: 0,
             total,
-            throttle: ProgressThrottle::new(total, Instant::now()),
-            sink,
-            token,
+            progress: Arc::new(ProgressReporter::new(total, sink)),
+            cancelled: Box::pin(token.cancelled_owned()),
         }
+    }
+
+    /// The body's progress, whose trailing edge the caller runs alongside the request.
+    pub fn progress(&self) -> Arc<ProgressReporter> {
+        self.progress.clone()
     }
 
     /// Counts `data` as handed over, reports progress if due, and wraps it in a frame.
     fn hand_over(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
         self.sent += data.len() as u64;
-        if let Some(update) = self.throttle.advance(self.sent, Instant::now()) {
-            self.sink.report(update);
-        }
+        self.progress.advance(self.sent);
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }
@@ -83,7 +86,7 @@ impl Body for UploadBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
-        if self.token.is_cancelled() {
+        if self.cancelled.as_mut().poll(cx).is_ready() {
             self.stage = Stage::Done;
             return Poll::Ready(Some(Err(UploadError::abort())));
         }

@@ -9,7 +9,10 @@ use reqwest::Client;
 use tokio_util::sync::CancellationToken;
 
 /// The default `User-Agent`, sent unless the caller sets one.
-pub const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
+const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
+
+/// How many header lines a response may have: as many as Node accepts (`maxHeadersCount`).
+const MAX_RESPONSE_HEADERS: usize = 2000;
 
 /// The addon's state in one environment.
 pub struct EnvState {
@@ -38,13 +41,20 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
 }
 
 /// HTTP/1.1 with keep-alive, no redirects (a redirected POST would lose the upload), no proxy
-/// from the environment (as Node's `http`), TLS verified against the system's roots.
+/// from the environment (as Node's `http`), TLS verified against the system's roots; responses
+/// with as many header lines as Node takes, decoded from gzip, deflate, brotli and zstd (which
+/// are advertised in `Accept-Encoding` unless the caller sets that header).
 fn build_client() -> napi::Result<Client> {
     Client::builder()
         .user_agent(USER_AGENT)
         .redirect(Policy::none())
         .no_proxy()
         .http1_only()
+        .http1_max_headers(MAX_RESPONSE_HEADERS)
+        .gzip(true)
+        .deflate(true)
+        .brotli(true)
+        .zstd(true)
         .tcp_nodelay(true)
         .build()
         .map_err(|e| {

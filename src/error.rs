@@ -17,7 +17,7 @@ use napi_derive::napi;
 #[napi(string_enum)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
-    /// `abort()` was called (or the caller's `AbortSignal` fired).
+    /// `abort()` was called.
     ABORT_ERR,
     /// The `timeout` deadline passed.
     ETIMEDOUT,
@@ -31,8 +31,18 @@ pub enum ErrorCode {
     EACCES,
     /// The path names a directory.
     EISDIR,
-    /// The path names something that is neither a regular file nor a directory.
+    /// A component of the path is not a directory.
+    ENOTDIR,
+    /// The path has too many levels of symbolic links (a loop).
+    ELOOP,
+    /// The path, or a component of it, is too long.
+    ENAMETOOLONG,
+    /// The path names something that is neither a regular file nor a directory (a FIFO, a
+    /// socket, a device).
     ERR_NOT_REGULAR_FILE,
+    /// The file reports no size (as `/proc` and `/sys` files do) and holds more than can be read
+    /// whole before sending.
+    ERR_FILE_SIZE_UNKNOWN,
     /// The file's size changed while it was being sent.
     ERR_FILE_CHANGED,
     /// The server refused the connection.
@@ -45,6 +55,8 @@ pub enum ErrorCode {
     EPIPE,
     /// The server's TLS certificate was rejected.
     ERR_TLS_CERT_INVALID,
+    /// The response body is larger than `maxResponseBytes`.
+    ERR_RESPONSE_TOO_LARGE,
     /// Any other network or I/O failure.
     ERR_NETWORK,
 }
@@ -99,28 +111,68 @@ impl UploadError {
 
     /// Maps an error from opening or reading the file at `path`, worded as Node words it.
     pub fn from_file_io(err: &io::Error, syscall: &str, path: &str) -> Self {
-        let (code, text) = match err.kind() {
-            io::ErrorKind::NotFound => (ErrorCode::ENOENT, "no such file or directory"),
-            io::ErrorKind::PermissionDenied => (ErrorCode::EACCES, "permission denied"),
-            io::ErrorKind::IsADirectory => (ErrorCode::EISDIR, "illegal operation on a directory"),
-            _ => {
-                return UploadError::new(
-                    ErrorCode::ERR_NETWORK,
-                    format!("{err}, {syscall} '{path}'"),
-                )
-            }
+        let Some((code, text)) = file_error(err) else {
+            return UploadError::new(ErrorCode::ERR_NETWORK, format!("{err}, {syscall} '{path}'"));
         };
+        if code == ErrorCode::ERR_NOT_REGULAR_FILE {
+            return UploadError::not_regular_file(path);
+        }
         UploadError::new(code, format!("{code}: {text}, {syscall} '{path}'"))
     }
 
+    /// The failure of a path that is neither a regular file nor a directory.
+    pub fn not_regular_file(path: &str) -> Self {
+        UploadError::new(
+            ErrorCode::ERR_NOT_REGULAR_FILE,
+            format!("not a regular file: '{path}'"),
+        )
+    }
+
     /// Maps an error from the HTTP client by the types in its chain of causes. A failure raised
-    /// by the body itself (abort, a changed file) is returned as it was.
-    pub fn from_http(err: &reqwest::Error) -> Self {
-        if let Some(own) = causes(err).find_map(|e| e.downcast_ref::<UploadError>()) {
+    /// by the body itself (abort, a changed file) is returned as it was. The URL in the message
+    /// is cut to scheme, host, port and path: no credentials, no query (signed URLs).
+    pub fn from_http(mut err: reqwest::Error) -> Self {
+        if let Some(own) = causes(&err).find_map(|e| e.downcast_ref::<UploadError>()) {
             return own.clone();
         }
-        UploadError::new(classify(err), describe(err))
+        if let Some(url) = err.url_mut() {
+            redact(url);
+        }
+        UploadError::new(classify(&err), describe(&err))
     }
+}
+
+/// The code and Node's wording of a file error, by its kind or, where the kind is too coarse, by
+/// its OS error number.
+fn file_error(err: &io::Error) -> Option<(ErrorCode, &'static str)> {
+    let by_kind = match err.kind() {
+        io::ErrorKind::NotFound => Some((ErrorCode::ENOENT, "no such file or directory")),
+        io::ErrorKind::PermissionDenied => Some((ErrorCode::EACCES, "permission denied")),
+        io::ErrorKind::IsADirectory => {
+            Some((ErrorCode::EISDIR, "illegal operation on a directory"))
+        }
+        io::ErrorKind::NotADirectory => Some((ErrorCode::ENOTDIR, "not a directory")),
+        _ => None,
+    };
+    by_kind.or_else(|| file_error_by_errno(err.raw_os_error()?))
+}
+
+#[cfg(unix)]
+fn file_error_by_errno(errno: i32) -> Option<(ErrorCode, &'static str)> {
+    match errno {
+        libc::ELOOP => Some((ErrorCode::ELOOP, "too many symbolic links encountered")),
+        libc::ENAMETOOLONG => Some((ErrorCode::ENAMETOOLONG, "name too long")),
+        // `open` of a Unix socket, or of a device with no driver behind it.
+        libc::ENXIO | libc::ENODEV | libc::EOPNOTSUPP => {
+            Some((ErrorCode::ERR_NOT_REGULAR_FILE, ""))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(not(unix))]
+fn file_error_by_errno(_errno: i32) -> Option<(ErrorCode, &'static str)> {
+    None
 }
 
 impl fmt::Display for UploadError {
@@ -130,6 +182,14 @@ impl fmt::Display for UploadError {
 }
 
 impl StdError for UploadError {}
+
+/// Cuts a URL to what may be shown: scheme, host, port and path.
+pub fn redact(url: &mut reqwest::Url) {
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_query(None);
+    url.set_fragment(None);
+}
 
 /// Every error in the chain, outermost first. An `io::Error` that wraps another error is
 /// followed into what it wraps (its own `source()` skips that error and goes to the next one).

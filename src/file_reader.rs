@@ -21,6 +21,9 @@ use crate::error::{ErrorCode, UploadError};
 /// Bytes read from disk in one go; large reads keep syscalls per GiB low.
 pub const CHUNK_SIZE: usize = 1 << 20;
 
+/// A file that reports no size (`/proc`, `/sys`) is read whole before sending, up to this much.
+const UNSIZED_LIMIT: usize = 16 << 20;
+
 /// A chunk of the file, or why the file could not be read whole.
 pub type Chunk = Result<Bytes, UploadError>;
 
@@ -31,10 +34,15 @@ pub struct FileSource {
     len: u64,
     offset: u64,
     pending: Option<JoinHandle<Chunk>>,
+    /// The contents of a file that reported no size, read whole when it was opened.
+    prefetched: Option<Bytes>,
+    /// Whether the file is known to hold nothing past `len`.
+    end_checked: bool,
 }
 
 impl FileSource {
-    /// Opens `path` (off the async threads) and checks that it is a regular file.
+    /// Opens `path` (off the async threads) and checks that it is a regular file; one that
+    /// reports no size is read whole now, so that its real length is announced.
     pub async fn open(path: String) -> Result<FileSource, UploadError> {
         let path: Arc<str> = path.into();
         let for_open = path.clone();
@@ -46,13 +54,15 @@ impl FileSource {
                     format!("could not open the file: {e}"),
                 ))
             })?;
-        let (file, len) = opened;
+        let (file, len, prefetched) = opened;
         Ok(FileSource {
             file: Arc::new(file),
             path,
             len,
             offset: 0,
             pending: None,
+            prefetched,
+            end_checked: false,
         })
     }
 
@@ -76,8 +86,18 @@ impl FileSource {
             });
             return Poll::Ready(Some(self.advance(chunk)));
         }
+        if let Some(whole) = self.prefetched.take() {
+            return Poll::Ready(Some(self.advance(Ok(whole))));
+        }
         if self.offset >= self.len {
-            return Poll::Ready(None);
+            if self.end_checked {
+                return Poll::Ready(None);
+            }
+            // Nothing was read that would have looked past the end (an empty file).
+            self.end_checked = true;
+            let (file, len) = (self.file.clone(), self.len);
+            self.pending = Some(tokio::task::spawn_blocking(move || probe_end(&file, len)));
+            return self.poll_chunk(cx);
         }
         let want = (self.len - self.offset).min(CHUNK_SIZE as u64) as usize;
         if let Some(chunk) = read_chunk_cached(&self.file, self.offset, want, self.len, &self.path)
@@ -96,6 +116,8 @@ impl FileSource {
         match chunk {
             Ok(bytes) => {
                 self.offset += bytes.len() as u64;
+                // A read that reaches the end also checks that nothing follows.
+                self.end_checked |= self.offset >= self.len && !bytes.is_empty();
                 Ok(bytes)
             }
             Err(err) => {
@@ -106,11 +128,30 @@ impl FileSource {
     }
 }
 
-fn open_regular_file(path: &str) -> Result<(File, u64), UploadError> {
-    let file = File::open(path).map_err(|e| UploadError::from_file_io(&e, "open", path))?;
+/// Opens a regular file without ever blocking on something else: the path is looked at before
+/// it is opened (opening a FIFO waits for a writer; opening a device may do anything), and it is
+/// opened non-blocking and checked again (it may have been replaced in between). Returns the
+/// file, its length and, for a file that reports no size, its whole contents.
+fn open_regular_file(path: &str) -> Result<(File, u64, Option<Bytes>), UploadError> {
+    let meta = std::fs::metadata(path).map_err(|e| UploadError::from_file_io(&e, "open", path))?;
+    check_regular(&meta, path)?;
+    let file = open_nonblocking(path).map_err(|e| UploadError::from_file_io(&e, "open", path))?;
     let meta = file
         .metadata()
         .map_err(|e| UploadError::from_file_io(&e, "fstat", path))?;
+    check_regular(&meta, path)?;
+    if meta.len() > 0 {
+        return Ok((file, meta.len(), None));
+    }
+    let whole = read_unsized(&file, path)?;
+    Ok((
+        file,
+        whole.len() as u64,
+        Some(whole).filter(|w| !w.is_empty()),
+    ))
+}
+
+fn check_regular(meta: &std::fs::Metadata, path: &str) -> Result<(), UploadError> {
     if meta.is_dir() {
         return Err(UploadError::new(
             ErrorCode::EISDIR,
@@ -118,12 +159,54 @@ fn open_regular_file(path: &str) -> Result<(File, u64), UploadError> {
         ));
     }
     if !meta.is_file() {
-        return Err(UploadError::new(
-            ErrorCode::ERR_NOT_REGULAR_FILE,
-            format!("not a regular file: '{path}'"),
-        ));
+        return Err(UploadError::not_regular_file(path));
     }
-    Ok((file, meta.len()))
+    Ok(())
+}
+
+#[cfg(unix)]
+fn open_nonblocking(path: &str) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_nonblocking(path: &str) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Reads a file that reports size 0 to its end: empty for a really empty file, the contents of
+/// a `/proc` or `/sys` file, or `ERR_FILE_SIZE_UNKNOWN` past [`UNSIZED_LIMIT`].
+fn read_unsized(file: &File, path: &str) -> Result<Bytes, UploadError> {
+    let mut whole = Vec::new();
+    loop {
+        let part = read_at(file, whole.len() as u64, 64 << 10, ReadMode::Blocking)
+            .map_err(|e| UploadError::from_file_io(&e, "read", path))?;
+        if part.is_empty() {
+            return Ok(Bytes::from(whole));
+        }
+        whole.extend_from_slice(&part);
+        if whole.len() > UNSIZED_LIMIT {
+            return Err(UploadError::new(
+                ErrorCode::ERR_FILE_SIZE_UNKNOWN,
+                format!(
+                    "the file reports no size and holds more than {} MiB: '{path}'",
+                    UNSIZED_LIMIT >> 20
+                ),
+            ));
+        }
+    }
+}
+
+/// Checks that nothing can be read at `len`: the file did not grow since it was measured.
+fn probe_end(file: &File, len: u64) -> Chunk {
+    match read_at(file, len, 1, ReadMode::Blocking) {
+        Ok(probe) if probe.is_empty() => Ok(Bytes::new()),
+        _ => Err(UploadError::file_changed()),
+    }
 }
 
 /// Reads up to `want` bytes at `offset` only if that needs no disk I/O; `None` when it would.

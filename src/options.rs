@@ -42,10 +42,20 @@ pub struct UploadRequest {
     /// The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
     /// means the default (60000), `Infinity` means none.
     pub timeout: Option<f64>,
+    /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
+    /// a JavaScript string can hold.
+    pub max_response_bytes: Option<f64>,
 }
 
 /// The deadline when the caller gives none (Taro's and WeChat's).
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(60_000);
+
+/// The largest response body kept when the caller gives no `maxResponseBytes`.
+const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// The most bytes a response body may have so that its text fits a JavaScript string: V8's
+/// longest string is 2^29 - 24 UTF-16 units, and UTF-8 decoding never yields more units than bytes.
+const MAX_STRING_BYTES: u64 = (1 << 29) - 24;
 
 /// Headers the upload always sets itself; a caller's value for them is dropped.
 const OWN_HEADERS: [&str; 4] = [
@@ -72,11 +82,14 @@ pub struct UploadPlan {
     pub form_fields: Vec<(String, String)>,
     /// How long the whole upload may take; `None` for no deadline.
     pub timeout: Option<Duration>,
+    /// The largest response body accepted, decoded.
+    pub max_response_bytes: u64,
 }
 
 impl UploadRequest {
     /// Checks the request and builds the plan, or says which parameter is wrong.
     pub fn validate(self) -> Result<UploadPlan, UploadError> {
+        self.reject_nul()?;
         let url = parse_url(&self.url)?;
         if self.name.is_empty() {
             return Err(UploadError::invalid_value(
@@ -100,13 +113,44 @@ impl UploadRequest {
                 .map(|f| (f.name, f.value))
                 .collect(),
             timeout: deadline(self.timeout)?,
+            max_response_bytes: response_limit(self.max_response_bytes)?,
         })
+    }
+
+    /// A NUL byte in any string would be cut short or misread by the layers below (file paths
+    /// end at it): reject it before anything is opened.
+    fn reject_nul(&self) -> Result<(), UploadError> {
+        let scalars = [
+            ("url", &self.url),
+            ("filePath", &self.file_path),
+            ("name", &self.name),
+            ("fileName", &self.file_name),
+        ];
+        let pairs = [("header", &self.header), ("formData", &self.form_data)];
+        let named =
+            scalars
+                .into_iter()
+                .map(|(p, v)| (p, v.as_str()))
+                .chain(pairs.into_iter().flat_map(|(p, list)| {
+                    list.iter()
+                        .flat_map(move |nv| [(p, nv.name.as_str()), (p, nv.value.as_str())])
+                }));
+        for (param, value) in named {
+            if value.contains('\0') {
+                return Err(UploadError::invalid_value(format!(
+                    "parameter.{param} should not contain a NUL character"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 
+/// The URL, if it parses and is `http:` or `https:`. The text of a URL that does not parse is
+/// never repeated in the error: it may hold a password or a signed query.
 fn parse_url(raw: &str) -> Result<Url, UploadError> {
     let url = Url::parse(raw).map_err(|e| {
-        UploadError::invalid_value(format!("parameter.url is not a valid URL ({e}): {raw:?}"))
+        UploadError::invalid_value(format!("parameter.url is not a valid URL ({e})"))
     })?;
     match url.scheme() {
         "http" | "https" => Ok(url),
@@ -149,6 +193,19 @@ fn deadline(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
             "parameter.timeout should be a non-negative Number, got {ms}"
         ))),
         Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
+    }
+}
+
+/// The response size limit: absent is the default, `Infinity` (or anything larger) is as much as
+/// a string can hold, negative and `NaN` are errors.
+fn response_limit(max: Option<f64>) -> Result<u64, UploadError> {
+    match max {
+        None => Ok(DEFAULT_MAX_RESPONSE_BYTES),
+        Some(n) if n.is_nan() || n < 0.0 => Err(UploadError::invalid_value(format!(
+            "parameter.maxResponseBytes should be a non-negative Number, got {n}"
+        ))),
+        Some(n) if n >= MAX_STRING_BYTES as f64 => Ok(MAX_STRING_BYTES),
+        Some(n) => Ok(n as u64),
     }
 }
 
@@ -207,6 +264,24 @@ mod tests {
         assert_eq!(deadline(Some(1e300)).unwrap(), None);
         assert!(deadline(Some(-1.0)).is_err());
         assert!(deadline(Some(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn response_limits() {
+        assert_eq!(response_limit(None).unwrap(), DEFAULT_MAX_RESPONSE_BYTES);
+        assert_eq!(response_limit(Some(10.7)).unwrap(), 10);
+        assert_eq!(
+            response_limit(Some(f64::INFINITY)).unwrap(),
+            MAX_STRING_BYTES
+        );
+        assert!(response_limit(Some(-1.0)).is_err());
+        assert!(response_limit(Some(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_not_echoed() {
+        let err = parse_url("http://user:secret@[bad/").unwrap_err();
+        assert!(!err.reason.contains("secret"), "{}", err.reason);
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! [`ProgressSink`] the body reports to. Nothing here knows about JavaScript: `listeners.rs`
 //! implements the sink.
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use napi_derive::napi;
+use tokio::sync::Notify;
 
 /// Events never go out closer together than this, the final `100` aside.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(50);
@@ -53,6 +55,8 @@ pub trait ProgressSink: Send + Sync {
 #[derive(Debug)]
 pub struct ProgressThrottle {
     total: u64,
+    /// Bytes handed over so far, reported or not.
+    sent: u64,
     last_percent: u32,
     last_sent: u64,
     last_event: Instant,
@@ -64,6 +68,7 @@ impl ProgressThrottle {
     pub fn new(total: u64, start: Instant) -> Self {
         ProgressThrottle {
             total,
+            sent: 0,
             last_percent: 0,
             last_sent: 0,
             last_event: start,
@@ -77,6 +82,8 @@ impl ProgressThrottle {
         if self.finished {
             return None;
         }
+        self.sent = self.sent.max(sent);
+        let sent = self.sent;
         if sent >= self.total {
             self.finished = true;
             return Some(ProgressUpdate::Final(self.event(self.total)));
@@ -96,6 +103,26 @@ impl ProgressThrottle {
         None
     }
 
+    /// When the bytes handed over but not reported yet become due (the trailing edge): at the end
+    /// of the 50 ms window for a new percent, of the 200 ms heartbeat otherwise; `None` when
+    /// nothing is held back.
+    pub fn due(&self) -> Option<Instant> {
+        if self.finished || self.sent <= self.last_sent {
+            return None;
+        }
+        let wait = if percent(self.sent, self.total) > self.last_percent {
+            MIN_INTERVAL
+        } else {
+            HEARTBEAT
+        };
+        Some(self.last_event + wait)
+    }
+
+    /// Reports what was held back, if it is due at `now`.
+    pub fn flush(&mut self, now: Instant) -> Option<ProgressUpdate> {
+        self.advance(self.sent, now)
+    }
+
     fn event(&self, sent: u64) -> ProgressEvent {
         ProgressEvent {
             progress: percent(sent, self.total),
@@ -105,8 +132,71 @@ impl ProgressThrottle {
     }
 }
 
+/// The progress of one body: the throttle, the sink its updates go to, and the trailing edge that
+/// reports bytes held back by the throttle when their window ends, even if no other byte moves
+/// (a receiver that stalls still sees where the upload stopped).
+pub struct ProgressReporter {
+    throttle: Mutex<ProgressThrottle>,
+    sink: Arc<dyn ProgressSink>,
+    held_back: Notify,
+}
+
+impl ProgressReporter {
+    /// A reporter for a body of `total` bytes whose sending starts now.
+    pub fn new(total: u64, sink: Arc<dyn ProgressSink>) -> Self {
+        ProgressReporter {
+            throttle: Mutex::new(ProgressThrottle::new(total, now())),
+            sink,
+            held_back: Notify::new(),
+        }
+    }
+
+    /// Records that `sent` bytes in all were handed over; reports an update if one is due.
+    pub fn advance(&self, sent: u64) {
+        let mut throttle = self.lock();
+        // Reported under the lock, so that updates reach the sink in order.
+        if let Some(update) = throttle.advance(sent, now()) {
+            self.sink.report(update);
+        }
+        // Wake the trailing edge for what was held back, or to end after the final update.
+        if throttle.finished || throttle.due().is_some() {
+            self.held_back.notify_one();
+        }
+    }
+
+    /// Runs the trailing edge until the final update went out; meant to be polled alongside the
+    /// request (it ends by itself, or is dropped with it).
+    pub async fn trailing_edge(&self) {
+        loop {
+            let due = self.lock().due();
+            match due {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => self.held_back.notified().await,
+            }
+            let mut throttle = self.lock();
+            if let Some(update) = throttle.flush(now()) {
+                self.sink.report(update);
+            }
+            if throttle.finished {
+                return;
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ProgressThrottle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The time on tokio's clock (the same as the system's, except in tests that pause it).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// `floor(sent * 100 / total)` without overflow, 0 for an empty total.
-pub fn percent(sent: u64, total: u64) -> u32 {
+fn percent(sent: u64, total: u64) -> u32 {
     if total == 0 {
         return 100;
     }
@@ -173,6 +263,74 @@ mod tests {
         assert_eq!(last.total_bytes_sent, 1000.0);
         assert_eq!(last.total_bytes_expected_to_send, 1000.0);
         assert_eq!(t.advance(1000, t0 + 500 * MS), None);
+    }
+
+    #[test]
+    fn held_back_bytes_fall_due_at_the_end_of_their_window() {
+        let t0 = Instant::now();
+        let mut t = ProgressThrottle::new(1000, t0);
+        assert_eq!(t.due(), None, "nothing sent");
+        assert!(t.advance(100, t0 + 60 * MS).is_some());
+        assert_eq!(t.due(), None, "everything reported");
+        assert_eq!(
+            t.advance(300, t0 + 70 * MS),
+            None,
+            "inside the 50 ms window"
+        );
+        assert_eq!(
+            t.due(),
+            Some(t0 + 110 * MS),
+            "a new percent: due after 50 ms"
+        );
+        assert_eq!(t.flush(t0 + 100 * MS), None, "not yet");
+        let e = t.flush(t0 + 110 * MS).expect("the trailing edge").event();
+        assert_eq!((e.progress, e.total_bytes_sent), (30, 300.0));
+        assert_eq!(t.due(), None);
+    }
+
+    #[test]
+    fn bytes_without_a_new_percent_fall_due_on_the_heartbeat() {
+        let t0 = Instant::now();
+        let mut t = ProgressThrottle::new(1_000_000, t0);
+        assert_eq!(t.advance(10, t0 + 60 * MS), None);
+        assert_eq!(t.due(), Some(t0 + 200 * MS));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_trailing_edge_reports_a_stalled_upload() {
+        #[derive(Default)]
+        struct Recorder(Mutex<Vec<ProgressUpdate>>);
+        impl ProgressSink for Recorder {
+            fn report(&self, update: ProgressUpdate) {
+                self.0.lock().unwrap().push(update);
+            }
+        }
+        let sink = Arc::new(Recorder::default());
+        let reporter = Arc::new(ProgressReporter::new(1000, sink.clone()));
+        let edge = tokio::spawn({
+            let reporter = reporter.clone();
+            async move { reporter.trailing_edge().await }
+        });
+        tokio::time::sleep(60 * MS).await;
+        reporter.advance(100); // reported at once
+        reporter.advance(400); // held back: 0 ms since the last event
+        assert_eq!(sink.0.lock().unwrap().len(), 1);
+        tokio::time::sleep(100 * MS).await; // then nothing moves
+        let reported: Vec<f64> = sink
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|u| u.event().total_bytes_sent)
+            .collect();
+        assert_eq!(
+            reported,
+            [100.0, 400.0],
+            "the held-back bytes were reported"
+        );
+        reporter.advance(1000);
+        tokio::time::sleep(MS).await;
+        assert!(edge.is_finished(), "it ends after the final update");
     }
 
     #[test]

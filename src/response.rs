@@ -3,6 +3,7 @@
 
 use napi_derive::napi;
 use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::Response;
 use serde_json::{Map, Value};
 
 use crate::error::{ErrorCode, UploadError};
@@ -67,6 +68,29 @@ impl From<UploadError> for UploadOutcome {
             reason: err.reason,
         }
     }
+}
+
+/// Reads the (decoded) response body, failing with `ERR_RESPONSE_TOO_LARGE` as soon as it is
+/// announced or seen to be larger than `limit`; memory never holds more than `limit` bytes.
+pub async fn read_body(mut response: Response, limit: u64) -> Result<Vec<u8>, UploadError> {
+    let too_large = || {
+        UploadError::new(
+            ErrorCode::ERR_RESPONSE_TOO_LARGE,
+            format!("response too large (over maxResponseBytes, {limit} bytes)"),
+        )
+    };
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(UploadError::from_http)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Headers as Node's `IncomingMessage.headers`: lower-case names in arrival order, repeats

@@ -1,7 +1,8 @@
 //! The upload future: open the file, send the multipart body, deliver the headers, read the
 //! response; raced against `abort()` and the deadline.
 
-use std::future::pending;
+use std::future::{pending, poll_fn, Future};
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,7 +16,7 @@ use crate::file_reader::FileSource;
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
-use crate::response::{cookies, header_object, UploadSuccess};
+use crate::response::{cookies, header_object, read_body, UploadSuccess};
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
 /// (counted from `started`, the task's creation).
@@ -59,17 +60,23 @@ async fn send(
     );
     let request_content_type = HeaderValue::from_str(&layout.content_type())
         .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
-    let body = UploadBody::new(layout, source, listeners.clone(), token);
+    // The body stops when this upload ends, however it ends: once the task settles, not one more
+    // byte is read or sent, and the half-sent connection is closed rather than reused.
+    let body_token = token.child_token();
+    let _stop_body = body_token.clone().drop_guard();
+    let body = UploadBody::new(layout, source, listeners.clone(), body_token);
+    let progress = body.progress();
 
     let mut headers = plan.headers;
     headers.insert(CONTENT_TYPE, request_content_type);
-    let response = client
+    let request = client
         .post(plan.url)
         .headers(headers)
         .body(reqwest::Body::wrap(body))
-        .send()
+        .send();
+    let response = alongside(request, progress.trailing_edge())
         .await
-        .map_err(|e| UploadError::from_http(&e))?;
+        .map_err(UploadError::from_http)?;
 
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
@@ -80,16 +87,28 @@ async fn send(
         .await;
 
     let status_code = u32::from(response.status().as_u16());
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| UploadError::from_http(&e))?;
+    let bytes = read_body(response, plan.max_response_bytes).await?;
     Ok(UploadSuccess {
         status_code,
-        data: String::from_utf8_lossy(&bytes).into_owned(),
+        data: String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         header,
         cookies,
     })
+}
+
+/// Runs `main` to its end while also polling `side` (in the same task) until `side` ends.
+async fn alongside<F: Future>(main: F, side: impl Future<Output = ()>) -> F::Output {
+    let mut main = pin!(main);
+    let mut side = pin!(side);
+    let mut side_done = false;
+    poll_fn(|cx| {
+        if !side_done {
+            side_done = side.as_mut().poll(cx).is_ready();
+        }
+        main.as_mut().poll(cx)
+    })
+    .await
 }
 
 /// The file part's type: from the name the server sees, else from the path on disk.
