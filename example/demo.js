@@ -1,79 +1,72 @@
 'use strict'
 
-// The demo: starts a multipart-parsing server on 127.0.0.1, makes a file, and uploads it with
-// upload-task, printing progress, the response headers and the result.
-//   node example/demo.js [size-in-MiB=256]
+// The demo: starts the recording test server of upload-task/testing on 127.0.0.1, makes a file
+// of random bytes, and uploads it with the command-line tool, bin/upload-task.js, which shows a
+// progress bar on a terminal (plain lines otherwise). The server answers with what it received,
+// and the demo checks its SHA-256 against the file's.
+//   node example/demo.js [size-in-MiB=256]        (npm run demo)
 
-const crypto = require('node:crypto')
-const fs = require('node:fs')
-const http = require('node:http')
-const os = require('node:os')
+const { spawn } = require('node:child_process')
 const path = require('node:path')
-const busboy = require('busboy')
-const { uploadFile } = require('..')
+const { startServer, makeTempFile } = require('../testing')
 
-const sizeMiB = Number(process.argv[2] || 256)
+const MiB = 1024 * 1024
+const CLI = path.join(__dirname, '..', 'bin', 'upload-task.js')
 
-/** A server that parses the multipart body and answers with what it received. */
-function startServer() {
-  const server = http.createServer((req, res) => {
-    const received = { fields: {}, file: null }
-    const parser = busboy({ headers: req.headers })
-    parser.on('field', (name, value) => (received.fields[name] = value))
-    parser.on('file', (name, stream, info) => {
-      const hash = crypto.createHash('sha256')
-      let bytes = 0
-      stream.on('data', (chunk) => {
-        bytes += chunk.length
-        hash.update(chunk)
-      })
-      stream.on('end', () => (received.file = { name, ...info, bytes, sha256: hash.digest('hex') }))
-    })
-    parser.on('close', () => {
-      res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify(received))
-    })
-    req.pipe(parser)
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+/** The size to upload, from the first argument (MiB, default 256). */
+function sizeMiB() {
+  const size = Number(process.argv[2] ?? 256)
+  if (!(size > 0)) throw new Error(`the size should be a positive number of MiB, not ${process.argv[2]}`)
+  return size
 }
 
-/** Writes `mib` MiB of random bytes and returns the path and SHA-256. */
-function makeFile(mib) {
-  const file = path.join(os.tmpdir(), `upload-task-demo-${process.pid}.bin`)
-  const block = crypto.randomBytes(1 << 20)
-  const hash = crypto.createHash('sha256')
-  const fd = fs.openSync(file, 'w')
-  for (let i = 0; i < mib; i++) {
-    fs.writeSync(fd, block)
-    hash.update(block)
-  }
-  fs.closeSync(fd)
-  return { file, sha256: hash.digest('hex') }
+/**
+ * Runs the CLI with `args`: its stderr (the progress bar) is this process's, its stdout (the
+ * response body) is collected. While it runs, Ctrl-C is left to it: it aborts the upload and
+ * exits with 130, and the demo then cleans up.
+ * @returns {Promise<{ status: number, stdout: string }>}
+ */
+function runCli(args) {
+  const ignore = () => {}
+  process.on('SIGINT', ignore)
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['inherit', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout.setEncoding('utf8').on('data', (text) => {
+    stdout += text
+  })
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), stdout }))
+  }).finally(() => process.off('SIGINT', ignore))
+}
+
+/** Says whether the server's record of the file matches the file that was sent. */
+function report(stdout, file) {
+  const received = JSON.parse(stdout)
+  console.log(`server received: fields ${JSON.stringify(received.fields)}, file ${JSON.stringify(received.file)}`)
+  const same = received.file?.sha256 === file.sha256
+  console.log(`server's SHA-256 ${same ? 'matches' : 'DIFFERS FROM'} the file's`)
+  return same
 }
 
 async function main() {
+  const size = sizeMiB()
   const server = await startServer()
-  const { file, sha256 } = makeFile(sizeMiB)
-  const url = `http://127.0.0.1:${server.address().port}/upload`
-  console.log(`uploading ${sizeMiB} MiB to ${url}`)
-  const started = process.hrtime.bigint()
+  console.log(`making a file of ${size} MiB of random bytes…`)
+  const file = await makeTempFile(Math.round(size * MiB), { name: 'demo.bin' })
   try {
-    const result = await uploadFile({ url, filePath: file, name: 'file', formData: { user: 'demo' } })
-      .onProgressUpdate(({ progress, totalBytesSent, totalBytesExpectedToSend }) =>
-        console.log(`progress ${String(progress).padStart(3)}%  ${totalBytesSent} / ${totalBytesExpectedToSend} bytes`),
-      )
-      .onHeadersReceived(({ header }) => console.log('headers', header))
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9
-    const body = JSON.parse(result.data)
-    console.log(result.errMsg, result.statusCode, body)
-    console.log(
-      `${(sizeMiB / seconds).toFixed(0)} MiB/s; server's SHA-256 ${body.file.sha256 === sha256 ? 'matches' : 'DIFFERS FROM'} the file's`,
-    )
-    if (body.file.sha256 !== sha256) process.exitCode = 1
+    const args = ['-F', 'user=demo', server.endpoint().url, file.path]
+    console.log(`$ upload-task ${args.map((a) => (/^[\w./:=-]+$/.test(a) ? a : `'${a}'`)).join(' ')}`)
+    const { status, stdout } = await runCli(args)
+    if (status !== 0) {
+      console.log(`upload-task exited with ${status} (see docs/CLI.md, "Exit status")`)
+      process.exitCode = status
+    } else if (!report(stdout, file)) {
+      process.exitCode = 1
+    }
   } finally {
-    fs.rmSync(file, { force: true })
-    server.close()
+    await file.remove()
+    await server.close()
   }
 }
 

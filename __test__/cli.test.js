@@ -1,0 +1,345 @@
+'use strict'
+
+// The command line, bin/upload-task.js (docs/CLI.md), run as a child process against the
+// recording server of testing/: what arrives at the server, what is printed where, the exit
+// status of each family of outcomes, Ctrl-C, and the progress output on a pseudo-terminal
+// (through the `script` command), on a pipe and with --quiet. Every child is SIGKILLed after
+// its deadline, and every wait is bounded.
+
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const path = require('node:path')
+const test = require('ava')
+const { ErrorCode } = require('../index.js')
+const { version } = require('../package.json')
+const { EXIT_FAMILIES } = require('../cli/exit-codes.js')
+const { OPTIONS } = require('../cli/options.js')
+const { formatBytes, formatDuration } = require('../cli/progress.js')
+const { closedPort, within } = require('../testing')
+const { spawnNode, PACKAGE_DIR } = require('./helpers/child.js')
+const { useServer, useTempFile } = require('./helpers/setup.js')
+
+const MiB = 1024 * 1024
+const CLI = path.join(PACKAGE_DIR, 'bin', 'upload-task.js')
+
+const server = useServer(test)
+const tlsServer = useServer(test, { tls: true })
+const small = useTempFile(test, 256 * 1024, { name: 'small.bin' })
+const medium = useTempFile(test, 16 * MiB, { name: 'medium.bin' })
+
+/** How long a CLI run may take before it is SIGKILLed (generous: the suite runs files in parallel). */
+const RUN_TIMEOUT_MS = 30000
+
+/** Runs the CLI with `args` to its end. */
+function cli(args) {
+  return spawnNode([CLI, ...args], { timeoutMs: RUN_TIMEOUT_MS }).done
+}
+
+/** `text` quoted for `sh`. */
+function shellQuote(text) {
+  return `'${text.replaceAll("'", "'\\''")}'`
+}
+
+/**
+ * Runs the CLI under a pseudo-terminal with `script`; resolves with what the terminal showed
+ * (stdout and stderr together) and the CLI's exit status (`script -e`).
+ */
+function cliOnTerminal(args) {
+  const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ')
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: PACKAGE_DIR, stdio: ['pipe', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.setEncoding('utf8').on('data', (text) => {
+    output += text
+  })
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      child.stdin.destroy()
+      resolve({ code, signal, output })
+    })
+  })
+}
+
+/** `script -qfec` is util-linux's syntax (BSD's `script` differs): the terminal tests run on Linux. */
+const testOnLinux = process.platform === 'linux' ? test : test.skip
+/** Windows has no SIGINT to send to another process. */
+const testWithSignals = process.platform === 'win32' ? test.skip : test
+
+/** Asserts the exit status of a run that ended by itself. */
+function assertExit(t, run, status) {
+  t.false(run.timedOut, 'the CLI exited by itself')
+  t.is(run.signal, null)
+  t.is(run.code, status, `exit status; stderr: ${run.stderr}`)
+}
+
+// The help, the tables and their documentation.
+
+test('--help prints the usage, every option and the exit status table on stdout, and exits with 0', async (t) => {
+  for (const flag of ['--help', '-h']) {
+    const run = await cli([flag])
+    assertExit(t, run, 0)
+    t.true(run.stdout.startsWith('Usage: upload-task [options] <url> <file>\n'))
+    for (const spec of OPTIONS) t.true(run.stdout.includes(`--${spec.long}`), spec.long)
+    for (const family of EXIT_FAMILIES) t.regex(run.stdout, new RegExp(`^  ${family.status} +\\S`, 'm'))
+    t.is(run.stderr, '')
+  }
+})
+
+test('--version prints the version of the package', async (t) => {
+  const run = await cli(['--version'])
+  assertExit(t, run, 0)
+  t.is(run.stdout, `${version}\n`)
+})
+
+test('the exit status table has each ErrorCode in exactly one row', (t) => {
+  for (const code of Object.values(ErrorCode)) {
+    const rows = EXIT_FAMILIES.filter((family) => family.codes.includes(code))
+    t.is(rows.length, 1, `${code} is in ${rows.length} rows`)
+  }
+  const statuses = EXIT_FAMILIES.map((family) => family.status)
+  t.deepEqual([...new Set(statuses)], statuses, 'each status has one row')
+})
+
+test('docs/CLI.md describes the exit status table of the code, and every option', (t) => {
+  const doc = fs.readFileSync(path.join(PACKAGE_DIR, 'docs', 'CLI.md'), 'utf8')
+  const section = doc.slice(doc.indexOf('## Exit status'), doc.indexOf('## Examples'))
+  const rows = [...section.matchAll(/^\| (\d+) \|[^|]*\|(.*)\|$/gm)].map(([, status, codes]) => ({
+    status: Number(status),
+    codes: [...codes.matchAll(/`(\w+)`/g)].map(([, code]) => code),
+  }))
+  t.deepEqual(
+    rows,
+    EXIT_FAMILIES.map(({ status, codes }) => ({ status, codes })),
+  )
+  for (const spec of OPTIONS) t.true(doc.includes(`\`--${spec.long}\``), `docs/CLI.md names --${spec.long}`)
+})
+
+test('progress figures: sizes in IEC units, durations in s, m and h', (t) => {
+  t.deepEqual([0, 1023, 1024, 1536, 256 * MiB, 3 * 1024 * MiB].map(formatBytes), [
+    '0 B',
+    '1023 B',
+    '1.0 KiB',
+    '1.5 KiB',
+    '256.0 MiB',
+    '3.0 GiB',
+  ])
+  t.deepEqual([0, 0.2, 59, 125, 3725, Number.POSITIVE_INFINITY].map(formatDuration), [
+    '0s',
+    '1s',
+    '59s',
+    '2m05s',
+    '1h02m',
+    '?',
+  ])
+})
+
+// What arrives at the server, and what is printed.
+
+test('form fields, headers, the field name and the file name arrive at the server', async (t) => {
+  const endpoint = server.endpoint({ body: 'ok' })
+  const run = await cli([
+    '-F',
+    'user=alice',
+    '--form',
+    'expr=a=b',
+    '-F',
+    'empty=',
+    '-H',
+    'X-Token:  abc 123 ',
+    '--header',
+    'X-Repeat: 1',
+    '-H',
+    'x-repeat: 2',
+    '-n',
+    'photo',
+    '--file-name',
+    'me.png',
+    '-q',
+    endpoint.url,
+    small.path,
+  ])
+  assertExit(t, run, 0)
+  const rec = await within(endpoint.received(), 5000, 'the request')
+  t.deepEqual(rec.fields, [
+    ['user', 'alice'],
+    ['expr', 'a=b'],
+    ['empty', ''],
+  ])
+  t.is(rec.headers['x-token'], 'abc 123')
+  t.is(rec.headers['x-repeat'], '1, 2')
+  t.is(rec.file.field, 'photo')
+  t.is(rec.file.filename, 'me.png')
+  t.is(rec.file.mimeType, 'image/png')
+  t.is(rec.file.sha256, small.sha256)
+})
+
+test('without options the field is "file", the file name its basename, and there are no fields', async (t) => {
+  const endpoint = server.endpoint()
+  const run = await cli(['-q', endpoint.url, small.path])
+  assertExit(t, run, 0)
+  const rec = await within(endpoint.received(), 5000, 'the request')
+  t.deepEqual(rec.fields, [])
+  t.is(rec.file.field, 'file')
+  t.is(rec.file.filename, 'small.bin')
+  t.is(rec.file.bytes, small.size)
+})
+
+test('the response body is written to stdout as it is, whatever the status without --fail', async (t) => {
+  for (const status of [200, 201, 404, 500]) {
+    const endpoint = server.endpoint({ status, body: `body of ${status}\nsecond line` })
+    const run = await cli(['-q', endpoint.url, small.path])
+    assertExit(t, run, 0)
+    t.is(run.stdout, `body of ${status}\nsecond line`)
+    t.is(run.stderr, '')
+  }
+})
+
+test('--json prints the whole result object', async (t) => {
+  const endpoint = server.endpoint({
+    status: 201,
+    headers: [
+      ['X-Answer', '42'],
+      ['Set-Cookie', 'a=1'],
+    ],
+    body: 'created',
+  })
+  const run = await cli(['--json', '-q', endpoint.url, small.path])
+  assertExit(t, run, 0)
+  const result = JSON.parse(run.stdout)
+  t.is(result.errMsg, 'uploadFile:ok')
+  t.is(result.statusCode, 201)
+  t.is(result.data, 'created')
+  t.is(result.header['x-answer'], '42')
+  t.deepEqual(result.cookies, ['a=1'])
+  t.deepEqual(Object.keys(result).sort(), ['cookies', 'data', 'errMsg', 'header', 'statusCode'])
+})
+
+// Exit status.
+
+test('--fail with a 404: exit 22, no body on stdout, the status on stderr', async (t) => {
+  const endpoint = server.endpoint({ status: 404, body: 'not here' })
+  const run = await cli(['--fail', '-q', endpoint.url, small.path])
+  assertExit(t, run, 22)
+  t.is(run.stdout, '')
+  t.regex(run.stderr, /\b404\b/)
+  const ok = await cli(['--fail', '-q', server.endpoint({ status: 399, body: 'fine' }).url, small.path])
+  assertExit(t, ok, 0)
+  t.is(ok.stdout, 'fine')
+})
+
+const USAGE_ERRORS = [
+  ['an unknown option', ['--bogus', 'URL', 'FILE'], /--bogus/],
+  ['an unknown short option', ['-x', 'URL', 'FILE'], /-x/],
+  ['a missing operand', ['URL'], /expected <url> and <file>/],
+  ['a third operand', ['URL', 'FILE', 'more'], /"more"/],
+  ['an option without its value', ['URL', 'FILE', '--name'], /--name/],
+  ['a form field without =', ['-F', 'novalue', 'URL', 'FILE'], /--form expects key=value/],
+  ['a form field given twice', ['-F', 'a=1', '-F', 'a=2', 'URL', 'FILE'], /given twice/],
+  ['a header without :', ['-H', 'X-No-Colon', 'URL', 'FILE'], /--header expects/],
+  ['a timeout that is not a whole number', ['--timeout', '1.5s', 'URL', 'FILE'], /--timeout/],
+  ['a URL that is not http: or https:', ['ftp://127.0.0.1/x', 'FILE'], /ERR_INVALID_ARG_VALUE/],
+  ['an invalid header name', ['-H', 'Bad Name: 1', 'URL', 'FILE'], /ERR_INVALID_ARG_VALUE/],
+]
+
+for (const [what, args, message] of USAGE_ERRORS) {
+  test(`usage error, exit 2: ${what}`, async (t) => {
+    const endpoint = server.endpoint()
+    const resolved = args.map((arg) => ({ URL: endpoint.url, FILE: small.path })[arg] ?? arg)
+    const run = await cli(resolved)
+    assertExit(t, run, 2)
+    t.regex(run.stderr, message)
+    t.is(run.stdout, '')
+    t.is(endpoint.records().length, 0, 'nothing was sent')
+  })
+}
+
+test('a missing file: exit 3 and the errMsg on stderr', async (t) => {
+  const missing = path.join(small.dir, 'no-such-file.bin')
+  const run = await cli([server.endpoint().url, missing])
+  assertExit(t, run, 3)
+  t.is(run.stdout, '')
+  t.true(run.stderr.includes(`uploadFile:fail ENOENT: no such file or directory, open '${missing}'`), run.stderr)
+})
+
+test('a refused connection: exit 4 and the errMsg on stderr', async (t) => {
+  const run = await cli([`http://127.0.0.1:${await closedPort()}/upload`, small.path])
+  assertExit(t, run, 4)
+  t.is(run.stdout, '')
+  t.regex(run.stderr, /^upload-task: uploadFile:fail .* \(ECONNREFUSED\)\n$/)
+})
+
+test('a connection dropped without a response: exit 4', async (t) => {
+  const run = await cli(['-q', server.endpoint({ reset: true }).url, small.path])
+  assertExit(t, run, 4)
+  t.regex(run.stderr, /\(ECONNRESET\)/)
+})
+
+test('an untrusted TLS certificate: exit 5', async (t) => {
+  const run = await cli(['-q', tlsServer.endpoint().url, small.path])
+  assertExit(t, run, 5)
+  t.regex(run.stderr, /\(ERR_TLS_CERT_INVALID\)/)
+})
+
+test('--timeout passed while the server does not answer: exit 6', async (t) => {
+  const run = await cli(['-q', '--timeout', '300', server.endpoint({ respond: false }).url, small.path])
+  assertExit(t, run, 6)
+  t.regex(run.stderr, /uploadFile:fail timeout \(ETIMEDOUT\)/)
+})
+
+testWithSignals(
+  'Ctrl-C (a real SIGINT) mid-upload aborts it: exit 130, and the server sees the connection close early',
+  async (t) => {
+    const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader holds the CLI mid-body
+    const { child, done } = spawnNode([CLI, endpoint.url, medium.path], { timeoutMs: RUN_TIMEOUT_MS })
+    t.teardown(() => child.kill('SIGKILL')) // no-op once it exited
+    const rec = await within(endpoint.arrived, RUN_TIMEOUT_MS, 'the request')
+    await within(rec.waitForBytes(512 * 1024), 10000, 'the first 512 KiB of the body')
+    child.kill('SIGINT')
+    const run = await within(done, 10000, 'the exit of the CLI after SIGINT')
+    rec.unthrottle() // an upload that went on would now finish quickly
+    await within(rec.finished, 10000, 'the end of the request')
+    assertExit(t, run, 130)
+    t.is(run.stdout, '')
+    t.regex(run.stderr, /upload-task: uploadFile:fail abort \(ABORT_ERR\)\n$/)
+    t.true(rec.closedEarly)
+    t.false(rec.completed, `the upload went on after SIGINT: ${rec.bytesReceived} bytes arrived`)
+  },
+)
+
+// Progress.
+
+testOnLinux('on a terminal, a progress bar reaches 100%, and the body follows it', async (t) => {
+  const run = await cliOnTerminal([server.endpoint({ body: 'the body' }).url, medium.path])
+  t.is(run.code, 0, run.output)
+  t.regex(run.output, /\b100% \| 16\.0 MiB \/ 16\.0 MiB \| /)
+  t.true(run.output.includes('\x1b['), 'the bar is redrawn in place with terminal escapes')
+  t.true(run.output.trimEnd().endsWith('the body'))
+})
+
+testOnLinux('on a terminal, --quiet shows no bar', async (t) => {
+  const run = await cliOnTerminal(['-q', server.endpoint({ body: 'the body' }).url, medium.path])
+  t.is(run.code, 0, run.output)
+  t.is(run.output, 'the body')
+})
+
+test('when stderr is not a terminal, progress is plain lines ending with the 100% line', async (t) => {
+  const run = await cli([server.endpoint({ body: 'the body' }).url, medium.path])
+  assertExit(t, run, 0)
+  t.is(run.stdout, 'the body')
+  t.false(run.stderr.includes('\x1b'), 'no terminal escapes')
+  const lines = run.stderr.trimEnd().split('\n')
+  for (const line of lines) t.regex(line, /^upload-task: \d{1,3}% [\d.]+ (B|KiB|MiB) \/ 16\.0 MiB, .+\/s, ETA \S+$/)
+  t.regex(lines.at(-1), /^upload-task: 100% 16\.0 MiB \/ 16\.0 MiB, /)
+  t.is(lines.filter((line) => line.includes(' 100% ')).length, 1)
+})
+
+test('--quiet: nothing on stderr', async (t) => {
+  for (const flag of ['-q', '--quiet']) {
+    const run = await cli([flag, server.endpoint({ body: 'the body' }).url, medium.path])
+    assertExit(t, run, 0)
+    t.is(run.stderr, '')
+    t.is(run.stdout, 'the body')
+  }
+})

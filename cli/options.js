@@ -1,0 +1,144 @@
+'use strict'
+
+/**
+ * The command line of `upload-task [options] <url> <file>`: one table of options, from which
+ * both the `node:util` `parseArgs` configuration and the `--help` lines are made, and the
+ * conversion of the parsed values into `uploadFile` options. docs/CLI.md describes them.
+ */
+
+const { parseArgs } = require('node:util')
+
+/**
+ * One option of the command line.
+ * @typedef {object} OptionSpec
+ * @property {string} long          the long name, without `--`
+ * @property {string} [short]       the one-letter name, without `-`
+ * @property {string} [value]       the placeholder of its value; absent for a flag
+ * @property {boolean} [multiple]   may be repeated
+ * @property {string} [default]     its value when absent (also shown in `--help`)
+ * @property {string} help          one line for `--help`
+ */
+
+/** @type {OptionSpec[]} */
+const OPTIONS = [
+  { long: 'name', short: 'n', value: 'field', default: 'file', help: 'multipart field name of the file part' },
+  { long: 'file-name', value: 'name', help: 'filename of the file part (default: the basename of <file>)' },
+  { long: 'form', short: 'F', value: 'key=value', multiple: true, help: 'a text field, sent before the file' },
+  { long: 'header', short: 'H', value: "'Name: value'", multiple: true, help: 'a request header' },
+  { long: 'timeout', value: 'ms', default: '0', help: 'deadline of the whole upload; 0: none' },
+  { long: 'fail', help: 'exit with 22 when the status is 400 or more; print no body' },
+  { long: 'json', help: 'print the whole result object as JSON instead of the body' },
+  { long: 'quiet', short: 'q', help: 'no progress (errors are still reported)' },
+  { long: 'help', short: 'h', help: 'print this help and exit' },
+  { long: 'version', help: 'print the version and exit' },
+]
+
+/** A mistake on the command line: exit status 2 with the usage line. */
+class UsageError extends Error {}
+
+/** The `parseArgs` configuration of `OPTIONS`. */
+function parseArgsOptions() {
+  const config = {}
+  for (const spec of OPTIONS) {
+    config[spec.long] = {
+      type: spec.value ? 'string' : 'boolean',
+      ...(spec.short && { short: spec.short }),
+      ...(spec.multiple && { multiple: true }),
+      ...(spec.default !== undefined && { default: spec.default }),
+    }
+  }
+  return config
+}
+
+/** `-F key=value` values as a `formData` object, in order; a repeated key is a usage error. */
+function formFields(items) {
+  const fields = Object.create(null) // keys such as `__proto__` stay ordinary fields
+  for (const item of items) {
+    const at = item.indexOf('=')
+    if (at <= 0) throw new UsageError(`--form expects key=value, got ${JSON.stringify(item)}`)
+    const key = item.slice(0, at)
+    if (Object.hasOwn(fields, key)) {
+      throw new UsageError(`--form ${JSON.stringify(key)} is given twice (a field can be sent once)`)
+    }
+    fields[key] = item.slice(at + 1)
+  }
+  return fields
+}
+
+/**
+ * `-H 'Name: value'` values as a `header` object. The value is trimmed of surrounding spaces;
+ * repeats of a name (in any case) are joined with `, `, as HTTP allows (RFC 9110 §5.3).
+ */
+function headerFields(items) {
+  const headers = Object.create(null)
+  const byLowerName = new Map()
+  for (const item of items) {
+    const at = item.indexOf(':')
+    const name = at < 0 ? '' : item.slice(0, at).trim()
+    if (!name) throw new UsageError(`--header expects 'Name: value', got ${JSON.stringify(item)}`)
+    const value = item.slice(at + 1).trim()
+    const first = byLowerName.get(name.toLowerCase())
+    if (first === undefined) {
+      byLowerName.set(name.toLowerCase(), name)
+      headers[name] = value
+    } else {
+      headers[first] = `${headers[first]}, ${value}`
+    }
+  }
+  return headers
+}
+
+/** `--timeout` as `uploadFile`'s `timeout`: a whole number of ms; `0` means no deadline. */
+function timeoutOption(text) {
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`--timeout expects a whole number of milliseconds, got ${JSON.stringify(text)}`)
+  const ms = Number(text)
+  return ms === 0 ? Number.POSITIVE_INFINITY : ms
+}
+
+/**
+ * What the command line asks for.
+ * @typedef {object} Command
+ * @property {'help'|'version'|'upload'} action
+ * @property {object} [upload]   the `uploadFile` options (without callbacks)
+ * @property {boolean} fail
+ * @property {boolean} json
+ * @property {boolean} quiet
+ */
+
+/**
+ * Parses `argv` (without `node` and the script) strictly: unknown options, missing values and a
+ * wrong number of operands throw a `UsageError`.
+ * @param {string[]} argv
+ * @returns {Command}
+ */
+function parseCommandLine(argv) {
+  let parsed
+  try {
+    parsed = parseArgs({ args: argv, options: parseArgsOptions(), allowPositionals: true, strict: true })
+  } catch (error) {
+    throw new UsageError(error.message)
+  }
+  const { values, positionals } = parsed
+  const flags = { fail: Boolean(values.fail), json: Boolean(values.json), quiet: Boolean(values.quiet) }
+  if (values.help) return { action: 'help', ...flags }
+  if (values.version) return { action: 'version', ...flags }
+  if (positionals.length !== 2) {
+    throw new UsageError(
+      positionals.length < 2 ? 'expected <url> and <file>' : `unexpected argument ${JSON.stringify(positionals[2])}`,
+    )
+  }
+  const [url, filePath] = positionals
+  const upload = {
+    url,
+    filePath,
+    name: values.name,
+    formData: formFields(values.form ?? []),
+    header: headerFields(values.header ?? []),
+    timeout: timeoutOption(values.timeout),
+    ...(values['file-name'] !== undefined && { fileName: values['file-name'] }),
+  }
+  return { action: 'upload', upload, ...flags }
+}
+
+module.exports = { OPTIONS, UsageError, parseCommandLine }
