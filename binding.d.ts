@@ -46,7 +46,7 @@ export declare class UploadTask {
  * them, and a test checks that table and `index.d.ts` against this enum).
  */
 export declare enum ErrorCode {
-  /** `abort()` was called (or the caller's `AbortSignal` fired). */
+  /** `abort()` was called. */
   ABORT_ERR = 'ABORT_ERR',
   /** The `timeout` deadline passed. */
   ETIMEDOUT = 'ETIMEDOUT',
@@ -60,8 +60,22 @@ export declare enum ErrorCode {
   EACCES = 'EACCES',
   /** The path names a directory. */
   EISDIR = 'EISDIR',
-  /** The path names something that is neither a regular file nor a directory. */
+  /** A component of the path is not a directory. */
+  ENOTDIR = 'ENOTDIR',
+  /** The path has too many levels of symbolic links (a loop). */
+  ELOOP = 'ELOOP',
+  /** The path, or a component of it, is too long. */
+  ENAMETOOLONG = 'ENAMETOOLONG',
+  /**
+   * The path names something that is neither a regular file nor a directory (a FIFO, a
+   * socket, a device).
+   */
   ERR_NOT_REGULAR_FILE = 'ERR_NOT_REGULAR_FILE',
+  /**
+   * The file reports no size (as `/proc` and `/sys` files do) and holds more than can be read
+   * whole before sending.
+   */
+  ERR_FILE_SIZE_UNKNOWN = 'ERR_FILE_SIZE_UNKNOWN',
   /** The file's size changed while it was being sent. */
   ERR_FILE_CHANGED = 'ERR_FILE_CHANGED',
   /** The server refused the connection. */
@@ -74,6 +88,8 @@ export declare enum ErrorCode {
   EPIPE = 'EPIPE',
   /** The server's TLS certificate was rejected. */
   ERR_TLS_CERT_INVALID = 'ERR_TLS_CERT_INVALID',
+  /** The response body is larger than `maxResponseBytes`. */
+  ERR_RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE',
   /** Any other network or I/O failure. */
   ERR_NETWORK = 'ERR_NETWORK',
 }
@@ -109,6 +125,13 @@ export interface ProgressEvent {
 export declare function reportCallbackError(source: string, detail: string): void
 
 /**
+ * Reports the failure of an upload started with `success` only, as mini-program code often
+ * does: WeChat logs it, so it is a warning here instead of an unhandled rejection that would
+ * end the process. For `lib/upload-file.js`; it never throws.
+ */
+export declare function reportUnhandledFailure(errMsg: string): void
+
+/**
  * How an upload ended, as the native promise of `start` resolves (it never rejects):
  * `{ outcome: 'success', statusCode, data, header, cookies }` or
  * `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
@@ -142,4 +165,9 @@ export interface UploadRequest {
    * means the default (60000), `Infinity` means none.
    */
   timeout?: number
+  /**
+   * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
+   * a JavaScript string can hold.
+   */
+  maxResponseBytes?: number
 }

@@ -838,3 +838,4 @@ module.exports = nativeBinding
 module.exports.UploadTask = nativeBinding.UploadTask
 module.exports.ErrorCode = nativeBinding.ErrorCode
 module.exports.reportCallbackError = nativeBinding.reportCallbackError
+module.exports.reportUnhandledFailure = nativeBinding.reportUnhandledFailure

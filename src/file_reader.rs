@@ -400,6 +400,81 @@ mod tests {
         std::fs::remove_file(path).unwrap();
     }
 
+    /// Polls the source to its end: its chunks' bytes, or the error that ended it.
+    async fn read_source(source: &mut FileSource) -> Result<Vec<u8>, UploadError> {
+        let mut out = Vec::new();
+        while let Some(chunk) = std::future::poll_fn(|cx| source.poll_chunk(cx)).await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_that_grows_before_it_is_sent_fails() {
+        let path = temp_file("grows", b"");
+        let mut source = FileSource::open(path.to_string_lossy().into_owned())
+            .await
+            .unwrap();
+        assert_eq!(source.len(), 0);
+        std::fs::write(&path, b"late bytes").unwrap();
+        let err = read_source(&mut source).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ERR_FILE_CHANGED);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_that_stays_empty_is_sent_empty() {
+        let path = temp_file("empty", b"");
+        let mut source = FileSource::open(path.to_string_lossy().into_owned())
+            .await
+            .unwrap();
+        assert_eq!(read_source(&mut source).await.unwrap(), b"");
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_proc_file_that_reports_no_size_is_read_whole() {
+        let expected = std::fs::read("/proc/version").unwrap();
+        assert_eq!(std::fs::metadata("/proc/version").unwrap().len(), 0);
+        let mut source = FileSource::open("/proc/version".into()).await.unwrap();
+        assert_eq!(source.len(), expected.len() as u64);
+        assert_eq!(read_source(&mut source).await.unwrap(), expected);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn opening_a_fifo_neither_blocks_nor_succeeds() {
+        let path = std::env::temp_dir().join(format!("upload-task-{}-fifo", std::process::id()));
+        let c_path = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let err = open_regular_file(path.to_str().unwrap()).err().unwrap();
+        assert_eq!(err.code, ErrorCode::ERR_NOT_REGULAR_FILE);
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn path_errors_have_node_codes() {
+        let file = temp_file("plain", b"x");
+        let through = format!("{}/x", file.display());
+        assert_eq!(
+            open_regular_file(&through).err().unwrap().code,
+            ErrorCode::ENOTDIR
+        );
+        let long = std::env::temp_dir().join("n".repeat(300));
+        let err = open_regular_file(long.to_str().unwrap()).err().unwrap();
+        assert_eq!(err.code, ErrorCode::ENAMETOOLONG);
+        assert!(
+            err.reason
+                .starts_with("ENAMETOOLONG: name too long, open '"),
+            "{}",
+            err.reason
+        );
+        std::fs::remove_file(file).unwrap();
+    }
+
     #[test]
     fn opening_a_directory_or_missing_file_fails_with_its_code() {
         let dir = std::env::temp_dir();

@@ -266,6 +266,39 @@ mod tests {
         assert!(deadline(Some(f64::NAN)).is_err());
     }
 
+    fn request() -> UploadRequest {
+        UploadRequest {
+            url: "http://127.0.0.1:1/up".into(),
+            file_path: "/tmp/f".into(),
+            name: "file".into(),
+            file_name: "f".into(),
+            header: vec![pair("X-A", "1")],
+            form_data: vec![pair("k", "v")],
+            timeout: None,
+            max_response_bytes: None,
+        }
+    }
+
+    #[test]
+    fn a_nul_in_any_string_is_a_parameter_error() {
+        assert!(request().validate().is_ok());
+        let cases: [fn(&mut UploadRequest); 6] = [
+            |r| r.url.push('\0'),
+            |r| r.file_path.push('\0'),
+            |r| r.name.push('\0'),
+            |r| r.file_name.push('\0'),
+            |r| r.form_data[0].name.push('\0'),
+            |r| r.form_data[0].value.push('\0'),
+        ];
+        for corrupt in cases {
+            let mut r = request();
+            corrupt(&mut r);
+            let err = r.validate().unwrap_err();
+            assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
+            assert!(err.reason.contains("NUL"), "{}", err.reason);
+        }
+    }
+
     #[test]
     fn response_limits() {
         assert_eq!(response_limit(None).unwrap(), DEFAULT_MAX_RESPONSE_BYTES);
