@@ -11,6 +11,12 @@ const { ErrorCode } = require('./native.js')
 const FAIL_PREFIX = 'uploadFile:fail '
 
 /**
+ * Marks `UploadError`s of every copy of this package in the process (a test runner's
+ * `resetModules`, two installed versions), so that `isUploadError` recognises them all.
+ */
+const BRAND = Symbol.for('upload-task.UploadError')
+
+/**
  * A failed upload: `message === errMsg === 'uploadFile:fail <reason>'`, a stable `code`, and
  * `cause` when an underlying error is known. `name` is `'UploadError'`, or `'AbortError'` for an
  * abort (as DOM `AbortError`s are named).
@@ -31,10 +37,11 @@ class UploadError extends Error {
   }
 }
 Object.defineProperty(UploadError.prototype, 'name', { value: 'UploadError', configurable: true, writable: true })
+Object.defineProperty(UploadError.prototype, BRAND, { value: true })
 
-/** Whether `value` is an `UploadError` (of this copy of the package). */
+/** Whether `value` is an `UploadError`, made by this copy of the package or another one. */
 function isUploadError(value) {
-  return value instanceof UploadError
+  return value instanceof UploadError || (typeof value === 'object' && value !== null && value[BRAND] === true)
 }
 
 /** The `UploadError` of a native failure outcome `{ code, reason }`. */

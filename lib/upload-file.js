@@ -13,7 +13,7 @@
  * Jest or `node:vm` (where `res.cookies instanceof Array` would otherwise be false).
  */
 
-const { UploadTask, ErrorCode, reportCallbackError } = require('./native.js')
+const { UploadTask, ErrorCode, reportCallbackError, reportUnhandledFailure } = require('./native.js')
 const { fromFailure } = require('./errors.js')
 const { normalize, typeName } = require('./options.js')
 
@@ -95,7 +95,11 @@ function uploadFile(options) {
   })
 
   let { callbacks, request, failure } = normalize(options)
-  if (callbacks.fail || callbacks.complete) promise.catch(() => {})
+  // Callback-style code never sees an unhandled rejection: a failure goes to `fail` / `complete`,
+  // or, when only `success` was given, to a warning (as WeChat logs it).
+  const callbackStyle = Boolean(callbacks.success || callbacks.fail || callbacks.complete)
+  const failureUnheard = Boolean(callbacks.success && !callbacks.fail && !callbacks.complete)
+  if (callbackStyle) promise.catch(() => {})
   let native = null
   try {
     native = new UploadTask() // the deadline counts from here
@@ -123,6 +127,7 @@ function uploadFile(options) {
       const error = fromFailure(outcome, outcome.cause)
       callSafely('the fail callback', callbacks.fail, error)
       callSafely('the complete callback', callbacks.complete, error)
+      if (failureUnheard) reportUnhandledFailure(error.errMsg)
       rejectPromise(error)
     }
   }

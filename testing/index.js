@@ -4,7 +4,14 @@
  * upload-task/testing: a real local server for testing code that uploads with upload-task.
  * The uploads run in native code, so HTTP mocking libraries (nock, msw, undici's MockAgent)
  * never see them; this server receives them over TCP and records what actually arrived.
- * See README.md in this folder.
+ * See README.md in this folder, index.d.ts for the types, and docs/TESTING.md for its use with
+ * Jest and ava.
+ *
+ * - `startServer(options?)`: a recording HTTP(S) server on 127.0.0.1 (server.js)
+ * - `closedPort()`: a port where nothing listens (server.js)
+ * - `makeTempFile(size, options?)`, `sha256File(path)`: files and their digests (files.js)
+ * - `createCertificates()`: the generated CA and server certificate of `tls` (tls.js)
+ * - `within(promise, ms, what)`: a wait that fails after `ms` of real time (wait.js)
  */
 
 const { startServer, closedPort } = require('./server.js')

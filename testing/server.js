@@ -11,6 +11,8 @@
 
 const http = require('node:http')
 const https = require('node:https')
+// Node's own timers, not the global ones: the answers keep real time under fake timers (Jest).
+const { setTimeout, clearTimeout } = require('node:timers')
 const { behaviour, answer } = require('./behaviours.js')
 const { createRecord, readBody } = require('./record.js')
 const { createCertificates } = require('./tls.js')

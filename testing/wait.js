@@ -2,6 +2,9 @@
 
 /** Small promise helpers. */
 
+// Node's own timers, not the global ones: `within` keeps real time under fake timers (Jest).
+const { setTimeout, clearTimeout } = require('node:timers')
+
 /**
  * A promise plus its resolve function.
  * @template T
@@ -16,7 +19,8 @@ function deferred() {
 }
 
 /**
- * Waits at most `ms` for `promise`; rejects with "<what> did not happen within <ms> ms" otherwise.
+ * Waits at most `ms` (real time, also under fake timers) for `promise`; rejects with
+ * "<what> did not happen within <ms> ms" otherwise.
  * @template T
  * @param {Promise<T>} promise
  * @param {number} ms
