@@ -47,9 +47,57 @@ function isAbsent(value) {
   return value === undefined || value === null
 }
 
+/** The options `uploadFile` reads: each is read exactly once, the callbacks first. */
+const KNOWN = [
+  'success',
+  'fail',
+  'complete',
+  'url',
+  'filePath',
+  'name',
+  'header',
+  'formData',
+  'fileName',
+  'timeout',
+  'maxResponseBytes',
+]
+
+/** The first line of what a getter, `toString` or `JSON.stringify` threw, for a one-line `errMsg`. */
+function firstLine(thrown) {
+  try {
+    const text = thrown instanceof Error ? thrown.message : String(thrown)
+    return text.split('\n', 1)[0]
+  } catch {
+    return 'a value that cannot be printed'
+  }
+}
+
+/** `parameter.<name> could not be read: …`, with what was thrown as `cause`. */
+function unreadable(name, thrown) {
+  return parameterFailure(
+    ErrorCode.ERR_INVALID_ARG_VALUE,
+    `parameter.${name} could not be read: ${firstLine(thrown)}`,
+    thrown,
+  )
+}
+
+/** Copies the known options, reading each once; the first getter that throws is the failure. */
+function snapshot(options) {
+  const values = {}
+  let failure = null
+  for (const key of KNOWN) {
+    try {
+      values[key] = options[key]
+    } catch (thrown) {
+      failure = failure || unreadable(key, thrown)
+    }
+  }
+  return { values, failure }
+}
+
 /** Checks that an optional option is absent or passes `test`. */
-function expectOptional(options, name, expected, test) {
-  const value = options[name]
+function expectOptional(values, name, expected, test) {
+  const value = values[name]
   if (!isAbsent(value) && !test(value)) throw new ParameterProblem(wrongType(name, expected, value))
 }
 
@@ -60,15 +108,20 @@ function formValue(value) {
   return String(value)
 }
 
-/** Turns an object into `{ name, value }` pairs, skipping `null` and `undefined` values. */
-function toPairs(object, convert) {
+/** Turns `values[param]` into `{ name, value }` pairs, skipping `null` and `undefined` values. */
+function toPairs(values, param, convert) {
+  const object = values[param]
   const pairs = []
   if (isAbsent(object)) return pairs
   for (const name of Object.keys(object)) {
-    const value = object[name]
-    if (isAbsent(value)) continue
-    const converted = convert(value)
-    if (converted !== undefined) pairs.push({ name, value: converted })
+    try {
+      const value = object[name]
+      if (isAbsent(value)) continue
+      const converted = convert(value)
+      if (converted !== undefined) pairs.push({ name, value: converted })
+    } catch (thrown) {
+      throw new ParameterProblem(unreadable(`${param}.${name}`, thrown))
+    }
   }
   return pairs
 }
@@ -77,47 +130,35 @@ function toPairs(object, convert) {
  * The `success`, `fail` and `complete` callbacks that are functions, and the failure of the
  * first one that is something else (the valid ones still run for it).
  */
-function pickCallbacks(options) {
+function pickCallbacks(values) {
   const callbacks = {}
   let failure = null
-  if (!isPlainObject(options)) return { callbacks, failure }
   for (const key of ['success', 'fail', 'complete']) {
-    const fn = options[key]
+    const fn = values[key]
     if (typeof fn === 'function') callbacks[key] = fn
     else if (!isAbsent(fn) && !failure) failure = wrongType(key, 'Function', fn)
   }
   return { callbacks, failure }
 }
 
-/** The first line of what a getter or `JSON.stringify` threw, for a one-line `errMsg`. */
-function firstLine(thrown) {
-  try {
-    const text = thrown instanceof Error ? thrown.message : String(thrown)
-    return text.split('\n', 1)[0]
-  } catch {
-    return 'a value that cannot be printed'
-  }
-}
-
 /** Checks the types and builds the request the native task takes. */
-function buildRequest(options) {
-  if (!isPlainObject(options)) throw new ParameterProblem(wrongType('', 'Object', options))
+function buildRequest(values) {
   for (const name of ['url', 'filePath', 'name']) {
-    if (typeof options[name] !== 'string') throw new ParameterProblem(wrongType(name, 'String', options[name]))
+    if (typeof values[name] !== 'string') throw new ParameterProblem(wrongType(name, 'String', values[name]))
   }
-  expectOptional(options, 'header', 'Object', isPlainObject)
-  expectOptional(options, 'formData', 'Object', isPlainObject)
-  expectOptional(options, 'fileName', 'String', (v) => typeof v === 'string')
-  expectOptional(options, 'timeout', 'Number', (v) => typeof v === 'number')
-  expectOptional(options, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
-  const { url, filePath, name, fileName, header, formData, timeout, maxResponseBytes } = options
+  expectOptional(values, 'header', 'Object', isPlainObject)
+  expectOptional(values, 'formData', 'Object', isPlainObject)
+  expectOptional(values, 'fileName', 'String', (v) => typeof v === 'string')
+  expectOptional(values, 'timeout', 'Number', (v) => typeof v === 'number')
+  expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
+  const { url, filePath, name, fileName, timeout, maxResponseBytes } = values
   return {
     url,
     filePath,
     name,
     fileName: fileName || path.basename(filePath) || 'file',
-    header: toPairs(header, String),
-    formData: toPairs(formData, formValue),
+    header: toPairs(values, 'header', String),
+    formData: toPairs(values, 'formData', formValue),
     timeout: isAbsent(timeout) ? undefined : timeout,
     maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
   }
@@ -125,16 +166,19 @@ function buildRequest(options) {
 
 /**
  * Reads `options` once: the callbacks, and the native request or the failure that stops it.
- * Never throws, whatever getters or `toString`s in `options` do.
+ * Never throws, whatever getters, proxies or `toString`s in `options` do.
  * @returns {{ callbacks: object, request: object | null, failure: object | null }}
  */
 function normalize(options) {
+  if (!isPlainObject(options)) return { callbacks: {}, request: null, failure: wrongType('', 'Object', options) }
   let callbacks = {}
   try {
-    const picked = pickCallbacks(options)
+    const { values, failure: unread } = snapshot(options)
+    const picked = pickCallbacks(values)
     callbacks = picked.callbacks
-    if (picked.failure) return { callbacks, request: null, failure: picked.failure }
-    return { callbacks, request: buildRequest(options), failure: null }
+    const failure = picked.failure || unread
+    if (failure) return { callbacks, request: null, failure }
+    return { callbacks, request: buildRequest(values), failure: null }
   } catch (thrown) {
     const failure =
       thrown instanceof ParameterProblem

@@ -15,7 +15,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::error::UploadError;
 use crate::file_reader::FileSource;
 use crate::multipart::MultipartLayout;
-use crate::progress::{ProgressReporter, ProgressSink};
+use crate::progress::ProgressReporter;
 
 /// The largest frame handed to hyper. File chunks are read 1 MiB at a time but written in
 /// smaller frames (split without copying): the receiver starts reading sooner and the socket's
@@ -45,11 +45,11 @@ pub struct UploadBody {
 
 impl UploadBody {
     /// A body that frames the contents of `source` with `layout`, reports its progress to
-    /// `sink` and ends when `token` is cancelled.
+    /// `progress` and ends when `token` is cancelled.
     pub fn new(
         layout: MultipartLayout,
         source: FileSource,
-        sink: Arc<dyn ProgressSink>,
+        progress: Arc<ProgressReporter>,
         token: CancellationToken,
     ) -> Self {
         let total = layout.content_length(source.len());
@@ -60,14 +60,9 @@ impl UploadBody {
             unsent: Bytes::new(),
             sent: 0,
             total,
-            progress: Arc::new(ProgressReporter::new(total, sink)),
+            progress,
             cancelled: Box::pin(token.cancelled_owned()),
         }
-    }
-
-    /// The body's progress, whose trailing edge the caller runs alongside the request.
-    pub fn progress(&self) -> Arc<ProgressReporter> {
-        self.progress.clone()
     }
 
     /// Counts `data` as handed over, reports progress if due, and wraps it in a frame.
@@ -143,7 +138,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorCode;
     use crate::multipart::MultipartLayout;
-    use crate::progress::ProgressUpdate;
+    use crate::progress::{ProgressSink, ProgressUpdate};
     use std::future::poll_fn;
     use std::io::Write;
     use std::sync::Mutex;
@@ -181,7 +176,9 @@ mod tests {
 
     async fn body_for(path: &str, sink: Arc<Recorder>, token: CancellationToken) -> UploadBody {
         let source = FileSource::open(path.to_string()).await.unwrap();
-        UploadBody::new(layout(), source, sink, token)
+        let l = layout();
+        let progress = ProgressReporter::new(l.content_length(source.len()), sink);
+        UploadBody::new(l, source, Arc::new(progress), token)
     }
 
     /// Polls the body to its end: the bytes of its frames, or the error that ended it.

@@ -8,6 +8,8 @@ use reqwest::redirect::Policy;
 use reqwest::Client;
 use tokio_util::sync::CancellationToken;
 
+use crate::reuse::MarkNewConnections;
+
 /// The default `User-Agent`, sent unless the caller sets one.
 const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
 
@@ -56,6 +58,7 @@ fn build_client() -> napi::Result<Client> {
         .brotli(true)
         .zstd(true)
         .tcp_nodelay(true)
+        .connector_layer(MarkNewConnections)
         .build()
         .map_err(|e| {
             napi::Error::new(

@@ -91,6 +91,12 @@ impl UploadError {
         UploadError::new(ErrorCode::ABORT_ERR, "abort")
     }
 
+    /// Whether the connection broke under the request (reset, or closed by the server) rather
+    /// than the request failing for a reason of its own.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(self.code, ErrorCode::ECONNRESET | ErrorCode::EPIPE)
+    }
+
     /// The failure of a task whose deadline passed.
     pub fn timeout() -> Self {
         UploadError::new(ErrorCode::ETIMEDOUT, "timeout")
@@ -217,9 +223,15 @@ fn classify(err: &reqwest::Error) -> ErrorCode {
     if err.is_timeout() {
         return ErrorCode::ETIMEDOUT;
     }
-    causes(err)
-        .find_map(code_of_cause)
-        .unwrap_or(ErrorCode::ERR_NETWORK)
+    if let Some(code) = causes(err).find_map(code_of_cause) {
+        return code;
+    }
+    if err.is_body() {
+        // Reading the response body failed and no cause says more: hyper reports a connection
+        // that broke under a streaming response as a bare "connection error".
+        return ErrorCode::ECONNRESET;
+    }
+    ErrorCode::ERR_NETWORK
 }
 
 /// What one cause says by its type, if anything.

@@ -66,6 +66,15 @@ impl FileSource {
         })
     }
 
+    /// Opens the file again to send it once more: it must still have the length announced.
+    pub async fn reopen(path: &str, len: u64) -> Result<FileSource, UploadError> {
+        let source = FileSource::open(path.to_string()).await?;
+        if source.len() != len {
+            return Err(UploadError::file_changed());
+        }
+        Ok(source)
+    }
+
     /// The file's size when it was opened: the size the body announces.
     pub fn len(&self) -> u64 {
         self.len

@@ -14,6 +14,7 @@ mod multipart;
 mod options;
 mod progress;
 mod response;
+mod reuse;
 mod task;
 mod upload;
 mod warning;

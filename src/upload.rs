@@ -16,7 +16,9 @@ use crate::file_reader::FileSource;
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
+use crate::progress::ProgressReporter;
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
+use crate::reuse::on_reused_connection;
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
 /// (counted from `started`, the task's creation).
@@ -50,7 +52,7 @@ async fn send(
     token: CancellationToken,
 ) -> Result<UploadSuccess, UploadError> {
     let content_type = content_type_for(&plan.file_name, &plan.file_path);
-    let source = FileSource::open(plan.file_path).await?;
+    let mut source = Some(FileSource::open(plan.file_path.clone()).await?);
     let layout = MultipartLayout::new(
         random_boundary(),
         &plan.form_fields,
@@ -58,25 +60,41 @@ async fn send(
         &plan.file_name,
         &content_type,
     );
+    let mut headers = plan.headers;
     let request_content_type = HeaderValue::from_str(&layout.content_type())
         .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
+    headers.insert(CONTENT_TYPE, request_content_type);
     // The body stops when this upload ends, however it ends: once the task settles, not one more
     // byte is read or sent, and the half-sent connection is closed rather than reused.
     let body_token = token.child_token();
     let _stop_body = body_token.clone().drop_guard();
-    let body = UploadBody::new(layout, source, listeners.clone(), body_token);
-    let progress = body.progress();
+    let file_len = source.as_ref().map_or(0, FileSource::len);
+    let progress = Arc::new(ProgressReporter::new(
+        layout.content_length(file_len),
+        listeners.clone(),
+    ));
 
-    let mut headers = plan.headers;
-    headers.insert(CONTENT_TYPE, request_content_type);
-    let request = client
-        .post(plan.url)
-        .headers(headers)
-        .body(reqwest::Body::wrap(body))
-        .send();
-    let response = alongside(request, progress.trailing_edge())
-        .await
-        .map_err(UploadError::from_http)?;
+    let mut sent_again = false;
+    let response = loop {
+        let file = match source.take() {
+            Some(file) => file,
+            None => FileSource::reopen(&plan.file_path, file_len).await?,
+        };
+        let body = UploadBody::new(layout.clone(), file, progress.clone(), body_token.clone());
+        let request = client
+            .post(plan.url.clone())
+            .headers(headers.clone())
+            .body(reqwest::Body::wrap(body))
+            .send();
+        let attempt = alongside(request, progress.trailing_edge());
+        let (result, reused) = on_reused_connection(attempt).await;
+        match result.map_err(UploadError::from_http) {
+            Ok(response) => break response,
+            // The server closed the idle connection as it was handed out: send it once more.
+            Err(err) if reused && !sent_again && err.is_connection_lost() => sent_again = true,
+            Err(err) => return Err(err),
+        }
+    };
 
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
