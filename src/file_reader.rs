@@ -10,7 +10,7 @@ use std::fs::File;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
@@ -27,9 +27,30 @@ const UNSIZED_LIMIT: usize = 16 << 20;
 /// A chunk of the file, or why the file could not be read whole.
 pub type Chunk = Result<Bytes, UploadError>;
 
+/// The open file, shared with the reads in flight and with a [`FileCloser`].
+type SharedFile = Arc<Mutex<Option<Arc<File>>>>;
+
+/// Closes a [`FileSource`]'s file from outside the body: the body may sit unpolled in a
+/// connection that waits on a server that stopped reading, long after the upload settled.
+pub struct FileCloser(SharedFile);
+
+impl FileCloser {
+    /// Closes the file now, or as soon as a read in flight ends; later reads fail.
+    pub fn close(&self) {
+        take_file(&self.0);
+    }
+}
+
+fn take_file(shared: &SharedFile) -> Option<Arc<File>> {
+    shared
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take()
+}
+
 /// The open file of one upload and how far it has been read.
 pub struct FileSource {
-    file: Arc<File>,
+    file: SharedFile,
     path: Arc<str>,
     len: u64,
     offset: u64,
@@ -56,7 +77,7 @@ impl FileSource {
             })?;
         let (file, len, prefetched) = opened;
         Ok(FileSource {
-            file: Arc::new(file),
+            file: Arc::new(Mutex::new(Some(Arc::new(file)))),
             path,
             len,
             offset: 0,
@@ -73,6 +94,19 @@ impl FileSource {
             return Err(UploadError::file_changed());
         }
         Ok(source)
+    }
+
+    /// A handle that closes this file, whoever holds the source by then.
+    pub fn closer(&self) -> FileCloser {
+        FileCloser(self.file.clone())
+    }
+
+    /// The file, unless it was closed.
+    fn file(&self) -> Option<Arc<File>> {
+        self.file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The file's size when it was opened: the size the body announces.
@@ -95,6 +129,9 @@ impl FileSource {
             });
             return Poll::Ready(Some(self.advance(chunk)));
         }
+        let Some(file) = self.file() else {
+            return Poll::Ready(Some(Err(UploadError::abort())));
+        };
         if let Some(whole) = self.prefetched.take() {
             return Poll::Ready(Some(self.advance(Ok(whole))));
         }
@@ -104,17 +141,15 @@ impl FileSource {
             }
             // Nothing was read that would have looked past the end (an empty file).
             self.end_checked = true;
-            let (file, len) = (self.file.clone(), self.len);
+            let len = self.len;
             self.pending = Some(tokio::task::spawn_blocking(move || probe_end(&file, len)));
             return self.poll_chunk(cx);
         }
         let want = (self.len - self.offset).min(CHUNK_SIZE as u64) as usize;
-        if let Some(chunk) = read_chunk_cached(&self.file, self.offset, want, self.len, &self.path)
-        {
+        if let Some(chunk) = read_chunk_cached(&file, self.offset, want, self.len, &self.path) {
             return Poll::Ready(Some(self.advance(chunk)));
         }
-        let (file, path, offset, len) =
-            (self.file.clone(), self.path.clone(), self.offset, self.len);
+        let (path, offset, len) = (self.path.clone(), self.offset, self.len);
         self.pending = Some(tokio::task::spawn_blocking(move || {
             read_chunk_blocking(&file, offset, want, len, &path)
         }));

@@ -8,11 +8,11 @@ use std::time::Instant;
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Client;
-use tokio_util::sync::CancellationToken;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::body::UploadBody;
 use crate::error::{ErrorCode, UploadError};
-use crate::file_reader::FileSource;
+use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
@@ -64,10 +64,11 @@ async fn send(
     let request_content_type = HeaderValue::from_str(&layout.content_type())
         .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
     headers.insert(CONTENT_TYPE, request_content_type);
-    // The body stops when this upload ends, however it ends: once the task settles, not one more
-    // byte is read or sent, and the half-sent connection is closed rather than reused.
     let body_token = token.child_token();
-    let _stop_body = body_token.clone().drop_guard();
+    let mut stop = Stop {
+        _body: body_token.clone().drop_guard(),
+        files: Vec::with_capacity(2),
+    };
     let file_len = source.as_ref().map_or(0, FileSource::len);
     let progress = Arc::new(ProgressReporter::new(
         layout.content_length(file_len),
@@ -80,6 +81,7 @@ async fn send(
             Some(file) => file,
             None => FileSource::reopen(&plan.file_path, file_len).await?,
         };
+        stop.files.push(file.closer());
         let body = UploadBody::new(layout.clone(), file, progress.clone(), body_token.clone());
         let request = client
             .post(plan.url.clone())
@@ -113,6 +115,24 @@ async fn send(
         header,
         cookies,
     })
+}
+
+/// Ends the body when the upload ends, however it ends (settled, aborted, timed out): not one
+/// more byte is read or sent, the half-sent connection is closed rather than reused, and the
+/// file is closed at once, even while the connection still waits on a server that stopped
+/// reading (the connection itself then goes when the server reads, closes, or the TCP user
+/// timeout passes).
+struct Stop {
+    _body: DropGuard,
+    files: Vec<FileCloser>,
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        for file in &self.files {
+            file.close();
+        }
+    }
 }
 
 /// Runs `main` to its end while also polling `side` (in the same task) until `side` ends.
