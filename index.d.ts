@@ -60,6 +60,13 @@ export declare namespace uploadFile {
     maxResponseBytes?: number | null
     /** `filename` of the file part; defaults to the basename of `filePath`. */
     fileName?: string | null
+    /**
+     * Aborting it is `abort()`: the upload fails with `uploadFile:fail abort` (`ABORT_ERR`,
+     * name `AbortError`), with the signal's `reason` as `cause`. Already aborted: nothing is
+     * sent. Its listener is removed at settlement. Any object with a boolean `aborted` and
+     * `addEventListener` / `removeEventListener` is accepted (other realms, polyfills).
+     */
+    signal?: AbortSignal | null
     /** Accepted and ignored (Node has no cookie jar). */
     withCredentials?: boolean
     /** Accepted and ignored. */

@@ -60,6 +60,7 @@ const KNOWN = [
   'fileName',
   'timeout',
   'maxResponseBytes',
+  'signal',
 ]
 
 /** The first line of what a getter, `toString` or `JSON.stringify` threw, for a one-line `errMsg`. */
@@ -99,6 +100,26 @@ function snapshot(options) {
 function expectOptional(values, name, expected, test) {
   const value = values[name]
   if (!isAbsent(value) && !test(value)) throw new ParameterProblem(wrongType(name, expected, value))
+}
+
+/**
+ * Whether `value` looks like an `AbortSignal`: a boolean `aborted` and functions
+ * `addEventListener` / `removeEventListener`. Duck-typed, not `instanceof`, so that signals of
+ * another realm (Jest, `node:vm`) and polyfills are accepted. A getter that throws here is a
+ * failure naming `parameter.signal`.
+ */
+function isAbortSignal(value) {
+  try {
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof value.aborted === 'boolean' &&
+      typeof value.addEventListener === 'function' &&
+      typeof value.removeEventListener === 'function'
+    )
+  } catch (thrown) {
+    throw new ParameterProblem(unreadable('signal', thrown))
+  }
 }
 
 /** `formData` values: strings as they are, objects as JSON, the rest through `String()`. */
@@ -151,6 +172,7 @@ function buildRequest(values) {
   expectOptional(values, 'fileName', 'String', (v) => typeof v === 'string')
   expectOptional(values, 'timeout', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
+  expectOptional(values, 'signal', 'AbortSignal', isAbortSignal)
   const { url, filePath, name, fileName, timeout, maxResponseBytes } = values
   return {
     url,
@@ -165,27 +187,31 @@ function buildRequest(values) {
 }
 
 /**
- * Reads `options` once: the callbacks, and the native request or the failure that stops it.
- * Never throws, whatever getters, proxies or `toString`s in `options` do.
- * @returns {{ callbacks: object, request: object | null, failure: object | null }}
+ * Reads `options` once: the callbacks, and the native request and `signal` (an AbortSignal-like
+ * object or `null`), or the failure that stops it. Never throws, whatever getters, proxies or
+ * `toString`s in `options` do.
+ * @returns {{ callbacks: object, request: object | null, signal: object | null, failure: object | null }}
  */
 function normalize(options) {
-  if (!isPlainObject(options)) return { callbacks: {}, request: null, failure: wrongType('', 'Object', options) }
+  if (!isPlainObject(options)) {
+    return { callbacks: {}, request: null, signal: null, failure: wrongType('', 'Object', options) }
+  }
   let callbacks = {}
   try {
     const { values, failure: unread } = snapshot(options)
     const picked = pickCallbacks(values)
     callbacks = picked.callbacks
     const failure = picked.failure || unread
-    if (failure) return { callbacks, request: null, failure }
-    return { callbacks, request: buildRequest(values), failure: null }
+    if (failure) return { callbacks, request: null, signal: null, failure }
+    const request = buildRequest(values) // checks the signal's type too
+    return { callbacks, request, signal: isAbsent(values.signal) ? null : values.signal, failure: null }
   } catch (thrown) {
     const failure =
       thrown instanceof ParameterProblem
         ? thrown.failure
         : parameterFailure(ErrorCode.ERR_INVALID_ARG_VALUE, `parameter could not be read: ${firstLine(thrown)}`, thrown)
-    return { callbacks, request: null, failure }
+    return { callbacks, request: null, signal: null, failure }
   }
 }
 
-module.exports = { normalize, typeName }
+module.exports = { normalize, typeName, unreadable }

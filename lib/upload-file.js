@@ -8,6 +8,10 @@
  * Nothing here is scheduled with `process.nextTick`, `setImmediate`, `queueMicrotask` or timers
  * (test runners fake those): the upload starts, and an abort settles, in a promise job.
  *
+ * The `signal` option is `abort()` by another door: its `abort` event, or its being aborted
+ * already when `uploadFile()` is called, cancels the task through the same function, and its
+ * listener is removed at settlement, whatever the outcome (docs/API.md §8).
+ *
  * Every object handed to the caller is made here, in the realm this module runs in: the native
  * side creates its values in the context that loaded the addon, which is not the caller's under
  * Jest or `node:vm` (where `res.cookies instanceof Array` would otherwise be false).
@@ -15,7 +19,7 @@
 
 const { UploadTask, ErrorCode, reportCallbackError, reportUnhandledFailure } = require('./native.js')
 const { fromFailure } = require('./errors.js')
-const { normalize, typeName } = require('./options.js')
+const { normalize, typeName, unreadable } = require('./options.js')
 
 /** What a thrown value says, for a warning: its stack, else the value as text. */
 function describe(thrown) {
@@ -68,6 +72,15 @@ function soon(fn, ...args) {
   Promise.resolve().then(() => fn(...args))
 }
 
+/** `signal.reason`, or `undefined` when there is none or it cannot be read. */
+function reasonOf(signal) {
+  try {
+    return signal.reason
+  } catch {
+    return undefined
+  }
+}
+
 function checkListener(method, fn) {
   if (fn && typeof fn !== 'function') {
     const error = new TypeError(`${method}: the listener should be Function instead of ${typeName(fn)}`)
@@ -94,7 +107,7 @@ function uploadFile(options) {
     rejectPromise = reject
   })
 
-  let { callbacks, request, failure } = normalize(options)
+  let { callbacks, request, signal, failure } = normalize(options)
   // Callback-style code never sees an unhandled rejection: a failure goes to `fail` / `complete`,
   // or, when only `success` was given, to a warning (as WeChat logs it).
   const callbackStyle = Boolean(callbacks.success || callbacks.fail || callbacks.complete)
@@ -107,10 +120,13 @@ function uploadFile(options) {
     failure = failure || { code: ErrorCode.ERR_NETWORK, reason: `the upload could not be created: ${describe(thrown)}` }
   }
 
+  let unwatchSignal = null // removes the `abort` listener on `signal`
+
   function settle(outcome) {
     if (settled) return
     settled = true
     over = true
+    if (unwatchSignal) unwatchSignal()
     if (outcome.outcome === 'success') {
       const { statusCode, data, header, cookies } = outcome
       const result = {
@@ -143,6 +159,41 @@ function uploadFile(options) {
   }
   // Listeners registered and abort() called in this same tick take effect before any byte moves.
   soon(start)
+
+  /**
+   * Cancels the upload, for `abort()` and for the signal alike: the task fails with
+   * `uploadFile:fail abort`, with `cause` when one is given (the signal's `reason`).
+   */
+  function cancel(cause) {
+    if (over) return
+    over = true
+    if (!native) return
+    const outcome = native.abort()
+    soon(settle, cause === undefined ? outcome : { ...outcome, cause })
+  }
+
+  // An already aborted signal is abort() called in this tick: the native task never starts.
+  // A signal that throws when read or listened to is a parameter failure, as a throwing getter is.
+  if (signal && !failure) {
+    try {
+      if (signal.aborted) {
+        cancel(reasonOf(signal))
+      } else {
+        const onAbort = () => cancel(reasonOf(signal))
+        const listening = { once: true } // passed to both: a polyfill that takes it for `capture` still matches
+        signal.addEventListener('abort', onAbort, listening)
+        unwatchSignal = () => {
+          try {
+            signal.removeEventListener('abort', onAbort, listening)
+          } catch {
+            // A signal whose removeEventListener throws: once settled, onAbort does nothing.
+          }
+        }
+      }
+    } catch (thrown) {
+      failure = unreadable('signal', thrown)
+    }
+  }
 
   /**
    * `on<kind>` / `off<kind>` for one kind of listener, keeping each function's native id;
@@ -184,9 +235,7 @@ function uploadFile(options) {
   return Object.assign(promise, {
     /** Cancels the upload; the task fails with `uploadFile:fail abort`. No-op once settled. */
     abort() {
-      if (over) return undefined
-      over = true
-      if (native) soon(settle, native.abort())
+      cancel(undefined)
       return undefined
     },
     onProgressUpdate: progress.on,

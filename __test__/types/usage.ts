@@ -19,6 +19,7 @@ async function typed(): Promise<void> {
     formData: { user: 'alice', n: 1 },
     timeout: null,
     fileName: 'a.bin',
+    signal: AbortSignal.timeout(30000),
     success: (res) => res.statusCode.toFixed(),
     fail: (err) => err.code,
     complete: () => {},
@@ -56,6 +57,9 @@ void typed
 uploadFile({ filePath: '/tmp/a', name: 'file' })
 // @ts-expect-error timeout is a number
 uploadFile({ url: 'http://x/', filePath: '/tmp/a', name: 'file', timeout: '10' })
+uploadFile({ url: 'http://x/', filePath: '/tmp/a', name: 'file', signal: null })
+// @ts-expect-error signal is an AbortSignal, not its controller
+uploadFile({ url: 'http://x/', filePath: '/tmp/a', name: 'file', signal: new AbortController() })
 // @ts-expect-error not an error code
 const bad: UploadErrorCode = 'E_NOT_A_CODE'
 void bad
