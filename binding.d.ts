@@ -108,6 +108,18 @@ export interface NameValue {
   value: string
 }
 
+/** Where an upload was when it timed out: `error.phase` in JavaScript. */
+export declare enum Phase {
+  /** Opening the file, resolving, connecting, the TLS handshake: no body byte handed over yet. */
+  connect = 'connect',
+  /** Sending the body: the server stopped taking it. */
+  send = 'send',
+  /** The whole body was handed over; no response head yet. */
+  wait = 'wait',
+  /** Reading the response. */
+  receive = 'receive',
+}
+
 /** The payload of `onProgressUpdate`. */
 export interface ProgressEvent {
   /** `floor(totalBytesSent * 100 / totalBytesExpectedToSend)`, 0 to 100. */
@@ -144,7 +156,8 @@ export type UploadOutcome =
   cookies: Array<string> }
   | { outcome: 'failure'; /** The stable error code. */
     code: ErrorCode; /** The reason that follows `uploadFile:fail `. */
-  reason: string }
+    reason: string; /** For a timeout: where the upload was. */
+  phase?: Phase }
 
 /** The normalized options of one upload, as `index.js` hands them to the native task. */
 export interface UploadRequest {
@@ -165,6 +178,8 @@ export interface UploadRequest {
    * means the default (60000), `Infinity` means none.
    */
   timeout?: number
+  /** The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none. */
+  idleTimeout?: number
   /**
    * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
    * a JavaScript string can hold.

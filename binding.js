@@ -837,5 +837,6 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.UploadTask = nativeBinding.UploadTask
 module.exports.ErrorCode = nativeBinding.ErrorCode
+module.exports.Phase = nativeBinding.Phase
 module.exports.reportCallbackError = nativeBinding.reportCallbackError
 module.exports.reportUnhandledFailure = nativeBinding.reportUnhandledFailure

@@ -3,7 +3,7 @@
  * Compatible with Taro's `uploadFile.Option`, `uploadFile.SuccessCallbackResult`,
  * `UploadTask` and `UploadTaskPromise`.
  */
-import { UploadTask as NativeUploadTask, ErrorCode } from './binding'
+import { UploadTask as NativeUploadTask, ErrorCode, type Phase } from './binding'
 
 export { ErrorCode } from './binding'
 export type { ProgressEvent, HeadersEvent, UploadRequest, UploadOutcome, NameValue } from './binding'
@@ -34,6 +34,12 @@ export declare class UploadError extends Error {
   name: string
   /** The underlying error, when there is one. */
   cause?: unknown
+  /**
+   * For `ETIMEDOUT` (the `timeout` deadline or the `idleTimeout`): where the upload was when
+   * time ran out: `connect`, `send` (the server stopped taking the body), `wait` (body sent, no
+   * response yet) or `receive`.
+   */
+  phase?: `${Phase}`
 }
 
 /** Whether `value` is an `UploadError`. */
@@ -53,6 +59,11 @@ export declare namespace uploadFile {
     formData?: IAnyObject | null
     /** Deadline of the whole upload in ms; `0`, `null` or absent: 60000; `Infinity`: none. */
     timeout?: number | null
+    /**
+     * Fails the upload (`ETIMEDOUT`, with `phase`) when no byte moves for this many ms, in
+     * either direction; an upload that keeps moving never hits it. `0`, `null` or absent: none.
+     */
+    idleTimeout?: number | null
     /**
      * The largest response body kept, in bytes (decoded); past it the upload fails with
      * `ERR_RESPONSE_TOO_LARGE`. `null` or absent: 64 MiB; `Infinity`: as much as a string holds.

@@ -44,9 +44,11 @@ function isUploadError(value) {
   return value instanceof UploadError || (typeof value === 'object' && value !== null && value[BRAND] === true)
 }
 
-/** The `UploadError` of a native failure outcome `{ code, reason }`. */
-function fromFailure({ code, reason }, cause) {
-  return new UploadError(code, reason, cause === undefined ? undefined : { cause })
+/** The `UploadError` of a native failure outcome `{ code, reason, phase? }`. */
+function fromFailure({ code, reason, phase }, cause) {
+  const error = new UploadError(code, reason, cause === undefined ? undefined : { cause })
+  if (phase) error.phase = phase // where a timeout caught the upload
+  return error
 }
 
 module.exports = { UploadError, isUploadError, fromFailure }

@@ -59,6 +59,7 @@ const KNOWN = [
   'formData',
   'fileName',
   'timeout',
+  'idleTimeout',
   'maxResponseBytes',
   'signal',
 ]
@@ -171,9 +172,10 @@ function buildRequest(values) {
   expectOptional(values, 'formData', 'Object', isPlainObject)
   expectOptional(values, 'fileName', 'String', (v) => typeof v === 'string')
   expectOptional(values, 'timeout', 'Number', (v) => typeof v === 'number')
+  expectOptional(values, 'idleTimeout', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'signal', 'AbortSignal', isAbortSignal)
-  const { url, filePath, name, fileName, timeout, maxResponseBytes } = values
+  const { url, filePath, name, fileName, timeout, idleTimeout, maxResponseBytes } = values
   return {
     url,
     filePath,
@@ -182,6 +184,7 @@ function buildRequest(values) {
     header: toPairs(values, 'header', String),
     formData: toPairs(values, 'formData', formValue),
     timeout: isAbsent(timeout) ? undefined : timeout,
+    idleTimeout: isAbsent(idleTimeout) ? undefined : idleTimeout,
     maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
   }
 }

@@ -12,6 +12,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
+use crate::activity::{Activity, Phase};
 use crate::error::UploadError;
 use crate::file_reader::FileSource;
 use crate::multipart::MultipartLayout;
@@ -38,6 +39,7 @@ pub struct UploadBody {
     sent: u64,
     total: u64,
     progress: Arc<ProgressReporter>,
+    activity: Arc<Activity>,
     /// Completes when the token is cancelled; polled so that a cancellation wakes the
     /// connection while it waits for the body.
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -45,11 +47,12 @@ pub struct UploadBody {
 
 impl UploadBody {
     /// A body that frames the contents of `source` with `layout`, reports its progress to
-    /// `progress` and ends when `token` is cancelled.
+    /// `progress` and each movement to `activity`, and ends when `token` is cancelled.
     pub fn new(
         layout: MultipartLayout,
         source: FileSource,
         progress: Arc<ProgressReporter>,
+        activity: Arc<Activity>,
         token: CancellationToken,
     ) -> Self {
         let total = layout.content_length(source.len());
@@ -61,6 +64,7 @@ impl UploadBody {
             sent: 0,
             total,
             progress,
+            activity,
             cancelled: Box::pin(token.cancelled_owned()),
         }
     }
@@ -69,6 +73,12 @@ impl UploadBody {
     fn hand_over(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
         self.sent += data.len() as u64;
         self.progress.advance(self.sent);
+        let phase = if self.sent >= self.total {
+            Phase::wait
+        } else {
+            Phase::send
+        };
+        self.activity.moved(phase);
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }
@@ -178,7 +188,13 @@ mod tests {
         let source = FileSource::open(path.to_string()).await.unwrap();
         let l = layout();
         let progress = ProgressReporter::new(l.content_length(source.len()), sink);
-        UploadBody::new(l, source, Arc::new(progress), token)
+        UploadBody::new(
+            l,
+            source,
+            Arc::new(progress),
+            Arc::new(Activity::new()),
+            token,
+        )
     }
 
     /// Polls the body to its end: the bytes of its frames, or the error that ended it.

@@ -10,6 +10,8 @@ use std::io;
 
 use napi_derive::napi;
 
+use crate::activity::Phase;
+
 /// The stable `code` of a failed upload, exported to JavaScript as the `ErrorCode` object; each
 /// variant's name is the string JavaScript sees as `error.code` (the README's error table lists
 /// them, and a test checks that table and `index.d.ts` against this enum).
@@ -75,6 +77,8 @@ pub struct UploadError {
     pub code: ErrorCode,
     /// The reason, without the `uploadFile:fail ` prefix.
     pub reason: String,
+    /// For a timeout: where the upload was.
+    pub phase: Option<Phase>,
 }
 
 impl UploadError {
@@ -83,6 +87,7 @@ impl UploadError {
         UploadError {
             code,
             reason: reason.into(),
+            phase: None,
         }
     }
 
@@ -97,9 +102,12 @@ impl UploadError {
         matches!(self.code, ErrorCode::ECONNRESET | ErrorCode::EPIPE)
     }
 
-    /// The failure of a task whose deadline passed.
-    pub fn timeout() -> Self {
-        UploadError::new(ErrorCode::ETIMEDOUT, "timeout")
+    /// The failure of a task whose deadline or idle time passed, in `phase`.
+    pub fn timeout(phase: Phase) -> Self {
+        UploadError {
+            phase: Some(phase),
+            ..UploadError::new(ErrorCode::ETIMEDOUT, "timeout")
+        }
     }
 
     /// A parameter error with a value of the right type that cannot be used.

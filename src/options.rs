@@ -42,6 +42,8 @@ pub struct UploadRequest {
     /// The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
     /// means the default (60000), `Infinity` means none.
     pub timeout: Option<f64>,
+    /// The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none.
+    pub idle_timeout: Option<f64>,
     /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
     /// a JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
@@ -82,6 +84,8 @@ pub struct UploadPlan {
     pub form_fields: Vec<(String, String)>,
     /// How long the whole upload may take; `None` for no deadline.
     pub timeout: Option<Duration>,
+    /// How long nothing may move before the upload fails; `None` for no limit.
+    pub idle_timeout: Option<Duration>,
     /// The largest response body accepted, decoded.
     pub max_response_bytes: u64,
 }
@@ -113,6 +117,7 @@ impl UploadRequest {
                 .map(|f| (f.name, f.value))
                 .collect(),
             timeout: deadline(self.timeout)?,
+            idle_timeout: idle_limit(self.idle_timeout)?,
             max_response_bytes: response_limit(self.max_response_bytes)?,
         })
     }
@@ -191,6 +196,18 @@ fn deadline(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
         None | Some(0.0) => Ok(Some(DEFAULT_TIMEOUT)),
         Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(format!(
             "parameter.timeout should be a non-negative Number, got {ms}"
+        ))),
+        Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
+    }
+}
+
+/// The idle limit: absent, `0` and `Infinity` (or anything too large to count) are none,
+/// negative and `NaN` are errors.
+fn idle_limit(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
+    match timeout_ms {
+        None | Some(0.0) => Ok(None),
+        Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(format!(
+            "parameter.idleTimeout should be a non-negative Number, got {ms}"
         ))),
         Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
     }
@@ -275,6 +292,7 @@ mod tests {
             header: vec![pair("X-A", "1")],
             form_data: vec![pair("k", "v")],
             timeout: None,
+            idle_timeout: None,
             max_response_bytes: None,
         }
     }
@@ -297,6 +315,19 @@ mod tests {
             assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
             assert!(err.reason.contains("NUL"), "{}", err.reason);
         }
+    }
+
+    #[test]
+    fn idle_limits() {
+        assert_eq!(idle_limit(None).unwrap(), None);
+        assert_eq!(idle_limit(Some(0.0)).unwrap(), None);
+        assert_eq!(idle_limit(Some(f64::INFINITY)).unwrap(), None);
+        assert_eq!(
+            idle_limit(Some(250.0)).unwrap(),
+            Some(Duration::from_millis(250))
+        );
+        assert!(idle_limit(Some(-1.0)).is_err());
+        assert!(idle_limit(Some(f64::NAN)).is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::Response;
 use serde_json::{Map, Value};
 
+use crate::activity::{Activity, Phase};
 use crate::error::{ErrorCode, UploadError};
 
 /// What a finished upload got from the server.
@@ -44,6 +45,8 @@ pub enum UploadOutcome {
         code: ErrorCode,
         /// The reason that follows `uploadFile:fail `.
         reason: String,
+        /// For a timeout: where the upload was.
+        phase: Option<Phase>,
     },
 }
 
@@ -66,13 +69,18 @@ impl From<UploadError> for UploadOutcome {
         UploadOutcome::Failure {
             code: err.code,
             reason: err.reason,
+            phase: err.phase,
         }
     }
 }
 
 /// Reads the (decoded) response body, failing with `ERR_RESPONSE_TOO_LARGE` as soon as it is
 /// announced or seen to be larger than `limit`; memory never holds more than `limit` bytes.
-pub async fn read_body(mut response: Response, limit: u64) -> Result<Vec<u8>, UploadError> {
+pub async fn read_body(
+    mut response: Response,
+    limit: u64,
+    activity: &Activity,
+) -> Result<Vec<u8>, UploadError> {
     let too_large = || {
         UploadError::new(
             ErrorCode::ERR_RESPONSE_TOO_LARGE,
@@ -85,6 +93,7 @@ pub async fn read_body(mut response: Response, limit: u64) -> Result<Vec<u8>, Up
     }
     let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
     while let Some(chunk) = response.chunk().await.map_err(UploadError::from_http)? {
+        activity.moved(Phase::receive);
         if (body.len() + chunk.len()) as u64 > limit {
             return Err(too_large());
         }

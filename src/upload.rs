@@ -10,6 +10,7 @@ use reqwest::header::{HeaderValue, CONTENT_TYPE};
 use reqwest::Client;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::activity::{Activity, Phase};
 use crate::body::UploadBody;
 use crate::error::{ErrorCode, UploadError};
 use crate::file_reader::{FileCloser, FileSource};
@@ -36,11 +37,20 @@ pub async fn run_upload(
             None => pending::<()>().await,
         }
     };
-    let work = send(plan, client, listeners, token.clone());
+    let activity = Arc::new(Activity::new());
+    let idle_timeout = plan.idle_timeout;
+    let watchdog = async {
+        match idle_timeout {
+            Some(idle) => activity.stalled(idle).await,
+            None => pending::<Phase>().await,
+        }
+    };
+    let work = send(plan, client, listeners, activity.clone(), token.clone());
     tokio::select! {
         biased;
         _ = token.cancelled() => Err(UploadError::abort()),
-        _ = timer => Err(UploadError::timeout()),
+        _ = timer => Err(UploadError::timeout(activity.phase())),
+        phase = watchdog => Err(UploadError::timeout(phase)),
         result = work => result,
     }
 }
@@ -49,6 +59,7 @@ async fn send(
     plan: UploadPlan,
     client: Client,
     listeners: Arc<Listeners>,
+    activity: Arc<Activity>,
     token: CancellationToken,
 ) -> Result<UploadSuccess, UploadError> {
     let content_type = content_type_for(&plan.file_name, &plan.file_path);
@@ -82,7 +93,13 @@ async fn send(
             None => FileSource::reopen(&plan.file_path, file_len).await?,
         };
         stop.files.push(file.closer());
-        let body = UploadBody::new(layout.clone(), file, progress.clone(), body_token.clone());
+        let body = UploadBody::new(
+            layout.clone(),
+            file,
+            progress.clone(),
+            activity.clone(),
+            body_token.clone(),
+        );
         let request = client
             .post(plan.url.clone())
             .headers(headers.clone())
@@ -98,6 +115,7 @@ async fn send(
         }
     };
 
+    activity.moved(Phase::receive);
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
     listeners
@@ -107,7 +125,7 @@ async fn send(
         .await;
 
     let status_code = u32::from(response.status().as_u16());
-    let bytes = read_body(response, plan.max_response_bytes).await?;
+    let bytes = read_body(response, plan.max_response_bytes, &activity).await?;
     Ok(UploadSuccess {
         status_code,
         data: String::from_utf8(bytes)
