@@ -180,6 +180,8 @@ export interface UploadRequest {
   timeout?: number
   /** The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none. */
   idleTimeout?: number
+  /** The caller's `maxBytesPerSecond`: absent, `0` or `Infinity` means no limit. */
+  maxBytesPerSecond?: number
   /**
    * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
    * a JavaScript string can hold.

@@ -65,6 +65,11 @@ export declare namespace uploadFile {
      */
     idleTimeout?: number | null
     /**
+     * Paces the body to at most this many bytes per second (as curl's `--limit-rate`); progress
+     * keeps flowing. `0`, `null`, absent or `Infinity`: full speed.
+     */
+    maxBytesPerSecond?: number | null
+    /**
      * The largest response body kept, in bytes (decoded); past it the upload fails with
      * `ERR_RESPONSE_TOO_LARGE`. `null` or absent: 64 MiB; `Infinity`: as much as a string holds.
      */

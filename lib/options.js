@@ -60,6 +60,7 @@ const KNOWN = [
   'fileName',
   'timeout',
   'idleTimeout',
+  'maxBytesPerSecond',
   'maxResponseBytes',
   'signal',
 ]
@@ -173,9 +174,10 @@ function buildRequest(values) {
   expectOptional(values, 'fileName', 'String', (v) => typeof v === 'string')
   expectOptional(values, 'timeout', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'idleTimeout', 'Number', (v) => typeof v === 'number')
+  expectOptional(values, 'maxBytesPerSecond', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'signal', 'AbortSignal', isAbortSignal)
-  const { url, filePath, name, fileName, timeout, idleTimeout, maxResponseBytes } = values
+  const { url, filePath, name, fileName, timeout, idleTimeout, maxBytesPerSecond, maxResponseBytes } = values
   return {
     url,
     filePath,
@@ -185,6 +187,7 @@ function buildRequest(values) {
     formData: toPairs(values, 'formData', formValue),
     timeout: isAbsent(timeout) ? undefined : timeout,
     idleTimeout: isAbsent(idleTimeout) ? undefined : idleTimeout,
+    maxBytesPerSecond: isAbsent(maxBytesPerSecond) ? undefined : maxBytesPerSecond,
     maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
   }
 }

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -16,6 +16,7 @@ use crate::activity::{Activity, Phase};
 use crate::error::UploadError;
 use crate::file_reader::FileSource;
 use crate::multipart::MultipartLayout;
+use crate::pace::Pace;
 use crate::progress::ProgressReporter;
 
 /// The largest frame handed to hyper. File chunks are read 1 MiB at a time but written in
@@ -40,6 +41,7 @@ pub struct UploadBody {
     total: u64,
     progress: Arc<ProgressReporter>,
     activity: Arc<Activity>,
+    pace: Option<Pace>,
     /// Completes when the token is cancelled; polled so that a cancellation wakes the
     /// connection while it waits for the body.
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -65,8 +67,15 @@ impl UploadBody {
             total,
             progress,
             activity,
+            pace: None,
             cancelled: Box::pin(token.cancelled_owned()),
         }
+    }
+
+    /// Paces the body to `bytes_per_second`, when given (`maxBytesPerSecond`).
+    pub fn paced(mut self, bytes_per_second: Option<f64>) -> Self {
+        self.pace = bytes_per_second.map(Pace::new);
+        self
     }
 
     /// Counts `data` as handed over, reports progress if due, and wraps it in a frame.
@@ -95,6 +104,14 @@ impl Body for UploadBody {
             self.stage = Stage::Done;
             return Poll::Ready(Some(Err(UploadError::abort())));
         }
+        let sent = self.sent;
+        if let Some(pace) = self.pace.as_mut() {
+            ready!(pace.poll_ready(sent, cx));
+        }
+        let frame_size = self
+            .pace
+            .as_ref()
+            .map_or(FRAME_SIZE, |p| p.frame_size(FRAME_SIZE));
         loop {
             match self.stage {
                 Stage::Head => {
@@ -103,7 +120,7 @@ impl Body for UploadBody {
                     return self.hand_over(head);
                 }
                 Stage::File if !self.unsent.is_empty() => {
-                    let frame = next_frame(&mut self.unsent);
+                    let frame = next_frame(&mut self.unsent, frame_size);
                     return self.hand_over(frame);
                 }
                 Stage::File => match self.source.poll_chunk(cx) {
@@ -134,12 +151,12 @@ impl Body for UploadBody {
     }
 }
 
-/// Takes the next frame of at most [`FRAME_SIZE`] bytes off the front of `unsent`.
-fn next_frame(unsent: &mut Bytes) -> Bytes {
-    if unsent.len() <= FRAME_SIZE {
+/// Takes the next frame of at most `max` bytes off the front of `unsent`.
+fn next_frame(unsent: &mut Bytes, max: usize) -> Bytes {
+    if unsent.len() <= max {
         std::mem::take(unsent)
     } else {
-        unsent.split_to(FRAME_SIZE)
+        unsent.split_to(max)
     }
 }
 
@@ -273,10 +290,10 @@ mod tests {
     fn frames_are_split_without_copying() {
         let mut unsent = Bytes::from(vec![0u8; FRAME_SIZE * 2 + 1]);
         let base = unsent.as_ptr();
-        let first = next_frame(&mut unsent);
+        let first = next_frame(&mut unsent, FRAME_SIZE);
         assert_eq!((first.len(), first.as_ptr()), (FRAME_SIZE, base));
-        assert_eq!(next_frame(&mut unsent).len(), FRAME_SIZE);
-        assert_eq!(next_frame(&mut unsent).len(), 1);
+        assert_eq!(next_frame(&mut unsent, FRAME_SIZE).len(), FRAME_SIZE);
+        assert_eq!(next_frame(&mut unsent, FRAME_SIZE).len(), 1);
         assert!(unsent.is_empty());
     }
 }

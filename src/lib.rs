@@ -13,6 +13,7 @@ mod file_reader;
 mod listeners;
 mod multipart;
 mod options;
+mod pace;
 mod progress;
 mod response;
 mod reuse;

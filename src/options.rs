@@ -44,6 +44,8 @@ pub struct UploadRequest {
     pub timeout: Option<f64>,
     /// The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none.
     pub idle_timeout: Option<f64>,
+    /// The caller's `maxBytesPerSecond`: absent, `0` or `Infinity` means no limit.
+    pub max_bytes_per_second: Option<f64>,
     /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
     /// a JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
@@ -86,6 +88,8 @@ pub struct UploadPlan {
     pub timeout: Option<Duration>,
     /// How long nothing may move before the upload fails; `None` for no limit.
     pub idle_timeout: Option<Duration>,
+    /// The pace of the body in bytes per second; `None` for full speed.
+    pub max_bytes_per_second: Option<f64>,
     /// The largest response body accepted, decoded.
     pub max_response_bytes: u64,
 }
@@ -118,6 +122,7 @@ impl UploadRequest {
                 .collect(),
             timeout: deadline(self.timeout)?,
             idle_timeout: idle_limit(self.idle_timeout)?,
+            max_bytes_per_second: rate_limit(self.max_bytes_per_second)?,
             max_response_bytes: response_limit(self.max_response_bytes)?,
         })
     }
@@ -213,6 +218,18 @@ fn idle_limit(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> 
     }
 }
 
+/// The pace: absent, `0` and `Infinity` are none, negative and `NaN` are errors.
+fn rate_limit(rate: Option<f64>) -> Result<Option<f64>, UploadError> {
+    match rate {
+        None | Some(0.0) => Ok(None),
+        Some(r) if r.is_nan() || r < 0.0 => Err(UploadError::invalid_value(format!(
+            "parameter.maxBytesPerSecond should be a non-negative Number, got {r}"
+        ))),
+        Some(r) if r.is_infinite() => Ok(None),
+        Some(r) => Ok(Some(r)),
+    }
+}
+
 /// The response size limit: absent is the default, `Infinity` (or anything larger) is as much as
 /// a string can hold, negative and `NaN` are errors.
 fn response_limit(max: Option<f64>) -> Result<u64, UploadError> {
@@ -293,6 +310,7 @@ mod tests {
             form_data: vec![pair("k", "v")],
             timeout: None,
             idle_timeout: None,
+            max_bytes_per_second: None,
             max_response_bytes: None,
         }
     }
@@ -328,6 +346,16 @@ mod tests {
         );
         assert!(idle_limit(Some(-1.0)).is_err());
         assert!(idle_limit(Some(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn rate_limits() {
+        assert_eq!(rate_limit(None).unwrap(), None);
+        assert_eq!(rate_limit(Some(0.0)).unwrap(), None);
+        assert_eq!(rate_limit(Some(f64::INFINITY)).unwrap(), None);
+        assert_eq!(rate_limit(Some(1024.0)).unwrap(), Some(1024.0));
+        assert!(rate_limit(Some(-1.0)).is_err());
+        assert!(rate_limit(Some(f64::NAN)).is_err());
     }
 
     #[test]

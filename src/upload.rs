@@ -99,7 +99,8 @@ async fn send(
             progress.clone(),
             activity.clone(),
             body_token.clone(),
-        );
+        )
+        .paced(plan.max_bytes_per_second);
         let request = client
             .post(plan.url.clone())
             .headers(headers.clone())
