@@ -194,53 +194,49 @@ fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
     Ok(map)
 }
 
-/// The deadline: absent or `0` is the default, `Infinity` (or anything too large to count) is
-/// none, negative and `NaN` are errors.
+/// A number option as given: `None` when absent; negative and `NaN` are parameter errors.
+fn non_negative(name: &str, value: Option<f64>) -> Result<Option<f64>, UploadError> {
+    match value {
+        Some(v) if v.is_nan() || v < 0.0 => Err(UploadError::invalid_value(format!(
+            "parameter.{name} should be a non-negative Number, got {v}"
+        ))),
+        other => Ok(other),
+    }
+}
+
+/// Milliseconds as a duration; `Infinity`, or anything too large to count, is none.
+fn millis(ms: f64) -> Option<Duration> {
+    Duration::try_from_secs_f64(ms / 1000.0).ok()
+}
+
+/// The deadline: absent or `0` is the default, `Infinity` none.
 fn deadline(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
-    match timeout_ms {
-        None | Some(0.0) => Ok(Some(DEFAULT_TIMEOUT)),
-        Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(format!(
-            "parameter.timeout should be a non-negative Number, got {ms}"
-        ))),
-        Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
-    }
+    Ok(match non_negative("timeout", timeout_ms)? {
+        None | Some(0.0) => Some(DEFAULT_TIMEOUT),
+        Some(ms) => millis(ms),
+    })
 }
 
-/// The idle limit: absent, `0` and `Infinity` (or anything too large to count) are none,
-/// negative and `NaN` are errors.
+/// The idle limit: absent, `0` and `Infinity` are none.
 fn idle_limit(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
-    match timeout_ms {
-        None | Some(0.0) => Ok(None),
-        Some(ms) if ms.is_nan() || ms < 0.0 => Err(UploadError::invalid_value(format!(
-            "parameter.idleTimeout should be a non-negative Number, got {ms}"
-        ))),
-        Some(ms) => Ok(Duration::try_from_secs_f64(ms / 1000.0).ok()),
-    }
+    Ok(match non_negative("idleTimeout", timeout_ms)? {
+        None | Some(0.0) => None,
+        Some(ms) => millis(ms),
+    })
 }
 
-/// The pace: absent, `0` and `Infinity` are none, negative and `NaN` are errors.
+/// The pace: absent, `0` and `Infinity` are none (full speed).
 fn rate_limit(rate: Option<f64>) -> Result<Option<f64>, UploadError> {
-    match rate {
-        None | Some(0.0) => Ok(None),
-        Some(r) if r.is_nan() || r < 0.0 => Err(UploadError::invalid_value(format!(
-            "parameter.maxBytesPerSecond should be a non-negative Number, got {r}"
-        ))),
-        Some(r) if r.is_infinite() => Ok(None),
-        Some(r) => Ok(Some(r)),
-    }
+    Ok(non_negative("maxBytesPerSecond", rate)?.filter(|r| *r > 0.0 && r.is_finite()))
 }
 
-/// The response size limit: absent is the default, `Infinity` (or anything larger) is as much as
-/// a string can hold, negative and `NaN` are errors.
+/// The response size limit: absent is the default, `Infinity` (or anything larger) as much as a
+/// string can hold.
 fn response_limit(max: Option<f64>) -> Result<u64, UploadError> {
-    match max {
-        None => Ok(DEFAULT_MAX_RESPONSE_BYTES),
-        Some(n) if n.is_nan() || n < 0.0 => Err(UploadError::invalid_value(format!(
-            "parameter.maxResponseBytes should be a non-negative Number, got {n}"
-        ))),
-        Some(n) if n >= MAX_STRING_BYTES as f64 => Ok(MAX_STRING_BYTES),
-        Some(n) => Ok(n as u64),
-    }
+    Ok(match non_negative("maxResponseBytes", max)? {
+        None => DEFAULT_MAX_RESPONSE_BYTES,
+        Some(n) => n.min(MAX_STRING_BYTES as f64) as u64,
+    })
 }
 
 #[cfg(test)]
