@@ -18,6 +18,9 @@ async function typed(): Promise<void> {
     header: null,
     formData: { user: 'alice', n: 1 },
     timeout: null,
+    idleTimeout: 30000,
+    maxBytesPerSecond: 1024 * 1024,
+    maxResponseBytes: null,
     fileName: 'a.bin',
     signal: AbortSignal.timeout(30000),
     success: (res) => res.statusCode.toFixed(),
@@ -46,7 +49,8 @@ async function typed(): Promise<void> {
     if (isUploadError(err)) {
       const code: UploadErrorCode = err.code
       const msg: string = err.errMsg
-      if (err.code === ErrorCode.ABORT_ERR || err.code === 'ETIMEDOUT') void [code, msg]
+      const phase: 'connect' | 'send' | 'wait' | 'receive' | undefined = err.phase
+      if (err.code === ErrorCode.ABORT_ERR || err.code === 'ETIMEDOUT') void [code, msg, phase]
     }
     if (err instanceof UploadError) void err.cause
   }
@@ -65,3 +69,5 @@ const bad: UploadErrorCode = 'E_NOT_A_CODE'
 void bad
 // @ts-expect-error UploadError is not constructed by callers
 new UploadError()
+// @ts-expect-error idleTimeout is a number
+uploadFile({ url: 'http://x/', filePath: '/tmp/a', name: 'file', idleTimeout: '1s' })
