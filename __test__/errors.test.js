@@ -15,6 +15,7 @@ const path = require('node:path')
 const test = require('ava')
 const api = require('../index.js')
 const { closedPort, makeTempFile, within } = require('../testing')
+const { rawServer: rawTcpServer, afterHead, nodeOpenError } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 const { runFixture, PACKAGE_DIR } = require('./helpers/child.js')
 const { recordingCallbacks, failureReport } = require('./fixtures/failure-report.js')
@@ -83,44 +84,19 @@ function checkFailure(t, report, codes) {
 }
 
 /**
- * A raw TCP server on 127.0.0.1, for what HTTP servers are too polite to do. Each connection is
- * handed to `onHead(socket)` as soon as the request head (up to its blank line) has arrived;
- * the body goes on being read and discarded unless `onHead` says otherwise. It never answers
- * unless `onHead` writes. Closed, with its connections, when the test ends.
+ * A raw server whose connections are handed to `onHead(socket)` as soon as the request head has
+ * arrived; the body goes on being read and discarded unless `onHead` says otherwise. It never
+ * answers unless `onHead` writes.
  * @returns {Promise<string>} a URL on it
  */
 async function rawServer(t, onHead) {
-  const sockets = new Set()
-  const raw = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => {}) // resets are what some scenarios are about
-    let head = ''
-    const onData = (chunk) => {
-      head += chunk.toString('latin1')
-      if (!head.includes('\r\n\r\n')) return
-      socket.off('data', onData)
+  const raw = await rawTcpServer(t, (socket) =>
+    afterHead(socket, () => {
       socket.on('data', () => {})
       onHead(socket)
-    }
-    socket.on('data', onData)
-  })
-  await new Promise((resolve) => raw.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy()
-    return new Promise((resolve) => raw.close(resolve))
-  })
-  return `http://127.0.0.1:${raw.address().port}/upload`
-}
-
-/** What Node's own `fs.openSync(filePath)` throws, as its message (never call it on a FIFO). */
-function nodeOpenError(filePath) {
-  try {
-    fs.closeSync(fs.openSync(filePath, 'r'))
-  } catch (error) {
-    return error.message
-  }
-  throw new Error(`${filePath} opened: the scenario expected it not to`)
+    }),
+  )
+  return raw.url
 }
 
 /** A fresh directory under os.tmpdir(), removed when the test ends. */

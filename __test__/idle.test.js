@@ -4,10 +4,10 @@
 // that long, in each phase (connect, send, wait, receive), against raw servers that stall there;
 // an upload that keeps moving never hits it; the `timeout` deadline carries `phase` too.
 
-const net = require('node:net')
 const test = require('ava')
 const { uploadFile, isUploadError } = require('../index.js')
 const { within } = require('../testing')
+const { rawServer, afterHead } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
@@ -15,36 +15,6 @@ const server = useServer(test)
 const small = useTempFile(test, 64 * 1024, { name: 'small.bin' })
 const large = useTempFile(test, 64 * MiB, { name: 'large.bin' })
 const medium = useTempFile(test, 16 * MiB, { name: 'medium.bin' })
-
-/** A raw TCP server on 127.0.0.1 that hands each connection to `onSocket`; closed after the test. */
-async function rawServer(t, onSocket) {
-  const sockets = new Set()
-  const srv = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.on('error', () => {})
-    socket.on('close', () => sockets.delete(socket))
-    onSocket(socket)
-  })
-  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy()
-    srv.close()
-  })
-  return srv.address().port
-}
-
-/** Calls `onHead(socket, bodyBytesSoFar)` once the request head has arrived; counts body bytes. */
-function afterHead(socket, onHead) {
-  let head = ''
-  const onData = (chunk) => {
-    head += chunk.toString('latin1')
-    const end = head.indexOf('\r\n\r\n')
-    if (end < 0) return
-    socket.off('data', onData)
-    onHead(socket, head.length - end - 4)
-  }
-  socket.on('data', onData)
-}
 
 /** The failure of `task`, bounded in time. */
 async function failureOf(task, ms = 15000) {
@@ -68,7 +38,7 @@ function assertIdleTimeout(t, error, phase) {
 }
 
 test('connect: a TLS server that never answers the handshake', async (t) => {
-  const port = await rawServer(t, (socket) => socket.resume()) // reads the ClientHello, says nothing
+  const { port } = await rawServer(t, (socket) => socket.resume()) // reads the ClientHello, says nothing
   const error = await failureOf(
     uploadFile({ url: `https://127.0.0.1:${port}/up`, filePath: small.path, name: 'file', idleTimeout: 300 }),
   )
@@ -77,7 +47,7 @@ test('connect: a TLS server that never answers the handshake', async (t) => {
 
 test('send: a server that stops reading the body', async (t) => {
   let bodyRead = 0
-  const port = await rawServer(t, (socket) =>
+  const { port } = await rawServer(t, (socket) =>
     afterHead(socket, (s, first) => {
       bodyRead = first
       s.pause() // the client's writes stall once the socket buffers are full
@@ -101,7 +71,7 @@ test('wait: the whole body read, no answer', async (t) => {
 })
 
 test('receive: the response head, then a body that stalls', async (t) => {
-  const port = await rawServer(t, (socket) =>
+  const { port } = await rawServer(t, (socket) =>
     afterHead(socket, (s) => {
       s.resume()
       s.once('end', () => {})
@@ -123,7 +93,7 @@ test('an upload that keeps moving never hits it, however long it takes', async (
   // sockets' buffers, drain without counting (under two seconds at this rate: docs/API.md §2).
   const file = medium
   const budget = 300 * 1024
-  const port = await rawServer(t, (socket) =>
+  const { port } = await rawServer(t, (socket) =>
     afterHead(socket, (s, first) => {
       let received = first
       let allowance = budget

@@ -21,6 +21,7 @@ const test = require('ava')
 const { uploadFile, ErrorCode } = require('../index.js')
 const { closedPort, makeTempFile, sha256File, within } = require('../testing')
 const { runFixture, runNode, spawnNode, FIXTURES } = require('./helpers/child.js')
+const { rawServer, nodeOpenError } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const KiB = 1024
@@ -94,35 +95,6 @@ function deferred() {
     resolve = r
   })
   return { promise, resolve }
-}
-
-/**
- * A raw TCP server on 127.0.0.1; `onSocket(socket)` gets each connection. Closed, with its
- * connections, when the test ends. `connections` counts the connections accepted.
- */
-async function rawServer(t, onSocket) {
-  const sockets = new Set()
-  let connections = 0
-  const raw = net.createServer((socket) => {
-    connections++
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => {}) // resets are what several scenarios are about
-    onSocket(socket)
-  })
-  await new Promise((resolve) => raw.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    for (const socket of sockets) socket.destroy()
-    return new Promise((resolve) => raw.close(resolve))
-  })
-  const { port } = raw.address()
-  return {
-    port,
-    url: `http://127.0.0.1:${port}/upload`,
-    get connections() {
-      return connections
-    },
-  }
 }
 
 /** Lower-case header names to values (the last one wins) of a request or response head. */
@@ -213,16 +185,6 @@ function hasOpen(file) {
     }
   }
   return false
-}
-
-/** What Node's own `fs.openSync(filePath)` throws, as its message. */
-function nodeOpenError(filePath) {
-  try {
-    fs.closeSync(fs.openSync(filePath, 'r'))
-  } catch (error) {
-    return error.message
-  }
-  throw new Error(`${filePath} opened: the scenario expected it not to`)
 }
 
 /** The median of a list of numbers. */
