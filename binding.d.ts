@@ -182,6 +182,8 @@ export interface UploadRequest {
   idleTimeout?: number
   /** The caller's `maxBytesPerSecond`: absent, `0` or `Infinity` means no limit. */
   maxBytesPerSecond?: number
+  /** Extra trusted roots for this upload, as PEM texts (`ca`); absent means none. */
+  ca?: Array<string>
   /**
    * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
    * a JavaScript string can hold.

@@ -74,6 +74,11 @@ export declare namespace uploadFile {
      * `ERR_RESPONSE_TOO_LARGE`. `null` or absent: 64 MiB; `Infinity`: as much as a string holds.
      */
     maxResponseBytes?: number | null
+    /**
+     * Extra trusted root certificates for this upload (PEM: a string or Buffer, or an array of
+     * them), added to the system's roots, as Node's `ca` adds to its own. For a private CA.
+     */
+    ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | null
     /** `filename` of the file part; defaults to the basename of `filePath`. */
     fileName?: string | null
     /**

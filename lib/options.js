@@ -62,6 +62,7 @@ const KNOWN = [
   'idleTimeout',
   'maxBytesPerSecond',
   'maxResponseBytes',
+  'ca',
   'signal',
 ]
 
@@ -122,6 +123,20 @@ function isAbortSignal(value) {
   } catch (thrown) {
     throw new ParameterProblem(unreadable('signal', thrown))
   }
+}
+
+/** One PEM text of `ca`: a string, or a Buffer / typed array of it. */
+function pemText(value, name) {
+  if (typeof value === 'string') return value
+  if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
+  throw new ParameterProblem(wrongType(name, 'String or Buffer', value))
+}
+
+/** `ca` as a list of PEM texts: one string or Buffer, or an array of them. */
+function caTexts(ca) {
+  if (isAbsent(ca)) return []
+  if (Array.isArray(ca)) return ca.map((item, i) => pemText(item, `ca[${i}]`))
+  return [pemText(ca, 'ca')]
 }
 
 /** `formData` values: strings as they are, objects as JSON, the rest through `String()`. */
@@ -189,6 +204,7 @@ function buildRequest(values) {
     idleTimeout: isAbsent(idleTimeout) ? undefined : idleTimeout,
     maxBytesPerSecond: isAbsent(maxBytesPerSecond) ? undefined : maxBytesPerSecond,
     maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
+    ca: caTexts(values.ca),
   }
 }
 

@@ -46,6 +46,8 @@ pub struct UploadRequest {
     pub idle_timeout: Option<f64>,
     /// The caller's `maxBytesPerSecond`: absent, `0` or `Infinity` means no limit.
     pub max_bytes_per_second: Option<f64>,
+    /// Extra trusted roots for this upload, as PEM texts (`ca`); absent means none.
+    pub ca: Option<Vec<String>>,
     /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
     /// a JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
@@ -92,6 +94,8 @@ pub struct UploadPlan {
     pub max_bytes_per_second: Option<f64>,
     /// The largest response body accepted, decoded.
     pub max_response_bytes: u64,
+    /// Extra trusted roots (PEM texts), each holding at least one certificate.
+    pub ca: Vec<String>,
 }
 
 impl UploadRequest {
@@ -124,6 +128,7 @@ impl UploadRequest {
             idle_timeout: idle_limit(self.idle_timeout)?,
             max_bytes_per_second: rate_limit(self.max_bytes_per_second)?,
             max_response_bytes: response_limit(self.max_response_bytes)?,
+            ca: pem_roots(self.ca.unwrap_or_default())?,
         })
     }
 
@@ -192,6 +197,21 @@ fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
         map.append(name, value);
     }
     Ok(map)
+}
+
+/// The `ca` texts, each checked to hold at least one PEM certificate.
+fn pem_roots(ca: Vec<String>) -> Result<Vec<String>, UploadError> {
+    for pem in &ca {
+        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+            Ok(certs) if !certs.is_empty() => {}
+            _ => {
+                return Err(UploadError::invalid_value(
+                    "parameter.ca should be PEM certificates (-----BEGIN CERTIFICATE-----)",
+                ))
+            }
+        }
+    }
+    Ok(ca)
 }
 
 /// A number option as given: `None` when absent; negative and `NaN` are parameter errors.
@@ -308,6 +328,7 @@ mod tests {
             idle_timeout: None,
             max_bytes_per_second: None,
             max_response_bytes: None,
+            ca: None,
         }
     }
 

@@ -56,12 +56,17 @@ impl UploadTask {
             ));
         }
         let created = self.created;
-        let client = env_state(env)?.client.clone();
+        let clients = env_state(env)?.clients.clone();
         let token = self.token.clone();
         let listeners = self.listeners.clone();
         env.spawn_future(async move {
-            let result = match request.validate() {
-                Ok(plan) => run_upload(plan, client, listeners.clone(), token, created).await,
+            let result = match request
+                .validate()
+                .and_then(|plan| Ok((clients.for_ca(&plan.ca)?, plan)))
+            {
+                Ok((client, plan)) => {
+                    run_upload(plan, client, listeners.clone(), token, created).await
+                }
                 Err(err) => Err(err),
             };
             listeners.close();

@@ -21,6 +21,7 @@ async function typed(): Promise<void> {
     idleTimeout: 30000,
     maxBytesPerSecond: 1024 * 1024,
     maxResponseBytes: null,
+    ca: [Buffer.from('-----BEGIN CERTIFICATE-----'), '-----BEGIN CERTIFICATE-----'],
     fileName: 'a.bin',
     signal: AbortSignal.timeout(30000),
     success: (res) => res.statusCode.toFixed(),

@@ -1,0 +1,93 @@
+'use strict'
+
+// `ca` (docs/API.md §2): extra trusted roots for one upload, added to the system's roots, against
+// a TLS server whose CA is generated at test time; other uploads keep trusting only the system.
+
+const { execFileSync, spawn } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const test = require('ava')
+const { uploadFile } = require('../index.js')
+const { startServer, within } = require('../testing')
+const { useTempFile } = require('./helpers/setup.js')
+
+const file = useTempFile(test, 64 * 1024, { name: 'ca.bin' })
+
+let tls
+test.before(async () => {
+  tls = await startServer({ tls: true })
+})
+test.after.always(() => tls?.close())
+
+const upload = (options) =>
+  within(uploadFile({ filePath: file.path, name: 'file', ...options }), 10000, 'settlement').then(
+    (res) => ({ res }),
+    (error) => ({ error }),
+  )
+
+test('with the server CA as `ca` (string, Buffer, or in an array) the upload succeeds, byte-exact', async (t) => {
+  for (const ca of [tls.ca, Buffer.from(tls.ca), [tls.ca], [Buffer.from(tls.ca)]]) {
+    const endpoint = tls.endpoint()
+    const { res, error } = await upload({ url: endpoint.url, ca })
+    t.falsy(error, error?.errMsg)
+    t.is(res.statusCode, 200)
+    t.is((await endpoint.received()).file.sha256, file.sha256)
+  }
+})
+
+test('`ca` is for that upload only: without it the same server is rejected, before and after', async (t) => {
+  const before = await upload({ url: tls.endpoint().url })
+  t.is(before.error?.code, 'ERR_TLS_CERT_INVALID')
+  const withCa = await upload({ url: tls.endpoint().url, ca: tls.ca })
+  t.is(withCa.res?.statusCode, 200)
+  const after = await upload({ url: tls.endpoint().url })
+  t.is(after.error?.code, 'ERR_TLS_CERT_INVALID')
+})
+
+test('another CA does not make the server trusted', async (t) => {
+  // Certificates are made once per process: a child process makes another CA.
+  const other = execFileSync(
+    process.execPath,
+    ['-e', "require('./testing/tls.js').createCertificates().then((c) => process.stdout.write(c.ca))"],
+    { cwd: path.join(__dirname, '..'), encoding: 'utf8' },
+  )
+  t.true(other.includes('BEGIN CERTIFICATE') && other !== tls.ca, 'a second, different CA')
+  const { error } = await upload({ url: tls.endpoint().url, ca: other })
+  t.is(error?.code, 'ERR_TLS_CERT_INVALID')
+})
+
+test('`ca` values: not PEM is ERR_INVALID_ARG_VALUE, a number ERR_INVALID_ARG_TYPE; nothing is sent', async (t) => {
+  const endpoint = tls.endpoint()
+  const notPem = await upload({ url: endpoint.url, ca: 'hello' })
+  t.is(notPem.error?.code, 'ERR_INVALID_ARG_VALUE')
+  t.regex(notPem.error.errMsg, /parameter\.ca/)
+  const number = await upload({ url: endpoint.url, ca: 42 })
+  t.is(
+    number.error?.errMsg,
+    'uploadFile:fail parameter error: parameter.ca should be String or Buffer instead of Number',
+  )
+  const inArray = await upload({ url: endpoint.url, ca: [tls.ca, 1] })
+  t.is(inArray.error?.code, 'ERR_INVALID_ARG_TYPE')
+  t.deepEqual(endpoint.records(), [])
+})
+
+test('SSL_CERT_FILE replaces the system roots (in a child process): the server is trusted without `ca`', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-task-ca-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const caFile = path.join(dir, 'ca.pem')
+  fs.writeFileSync(caFile, tls.ca)
+  const endpoint = tls.endpoint()
+  const script = `require('./index.js').uploadFile({ url: process.argv[1], filePath: process.argv[2], name: 'file' })
+    .then((r) => process.stdout.write(String(r.statusCode)), (e) => process.stdout.write(e.code))`
+  const child = spawn(process.execPath, ['-e', script, endpoint.url, file.path], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, SSL_CERT_FILE: caFile },
+  })
+  let out = ''
+  child.stdout.on('data', (chunk) => {
+    out += chunk
+  })
+  await within(new Promise((resolve) => child.on('close', resolve)), 15000, 'the child')
+  t.is(out, '200')
+})
