@@ -184,6 +184,8 @@ export interface UploadRequest {
   maxBytesPerSecond?: number
   /** Extra trusted roots for this upload, as PEM texts (`ca`); absent means none. */
   ca?: Array<string>
+  /** `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1. */
+  enableHttp2?: boolean
   /**
    * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
    * a JavaScript string can hold.

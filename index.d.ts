@@ -90,8 +90,11 @@ export declare namespace uploadFile {
     signal?: AbortSignal | null
     /** Accepted and ignored (Node has no cookie jar). */
     withCredentials?: boolean
-    /** Accepted and ignored. */
-    enableHttp2?: boolean
+    /**
+     * `true`: offer HTTP/2 by ALPN over `https:` (HTTP/1.1 when the server does not take it;
+     * `http:` stays HTTP/1.1). `false`, `null` or absent: HTTP/1.1.
+     */
+    enableHttp2?: boolean | null
     /** Accepted and ignored. */
     enableQuic?: boolean
     /** Accepted and ignored. */

@@ -63,6 +63,7 @@ const KNOWN = [
   'maxBytesPerSecond',
   'maxResponseBytes',
   'ca',
+  'enableHttp2',
   'signal',
 ]
 
@@ -191,6 +192,7 @@ function buildRequest(values) {
   expectOptional(values, 'idleTimeout', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'maxBytesPerSecond', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
+  expectOptional(values, 'enableHttp2', 'Boolean', (v) => typeof v === 'boolean')
   expectOptional(values, 'signal', 'AbortSignal', isAbortSignal)
   const { url, filePath, name, fileName, timeout, idleTimeout, maxBytesPerSecond, maxResponseBytes } = values
   return {
@@ -205,6 +207,7 @@ function buildRequest(values) {
     maxBytesPerSecond: isAbsent(maxBytesPerSecond) ? undefined : maxBytesPerSecond,
     maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
     ca: caTexts(values.ca),
+    enableHttp2: values.enableHttp2 === true,
   }
 }
 

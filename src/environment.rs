@@ -20,8 +20,8 @@ const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
 /// How many header lines a response may have: as many as Node accepts (`maxHeadersCount`).
 const MAX_RESPONSE_HEADERS: usize = 2000;
 
-/// How many clients with extra trusted roots (`ca`) are kept for reuse; the oldest goes first.
-const CA_CLIENTS: usize = 8;
+/// How many clients with other settings (`ca`, HTTP/2) are kept for reuse; the oldest goes first.
+const OTHER_CLIENTS: usize = 8;
 
 /// The addon's state in one environment.
 pub struct EnvState {
@@ -31,48 +31,70 @@ pub struct EnvState {
     pub shutdown: CancellationToken,
 }
 
-/// The clients of one environment: the default one, and one per set of extra trusted roots.
+/// What sets one client apart from the default one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientKey {
+    /// Extra trusted roots, as PEM texts (`ca`, already checked by `options.rs`).
+    pub ca: Vec<String>,
+    /// Whether HTTP/2 may be negotiated by ALPN (`enableHttp2`).
+    pub http2: bool,
+}
+
+/// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Client,
-    with_ca: Mutex<VecDeque<(Vec<String>, Client)>>,
+    others: Mutex<VecDeque<(ClientKey, Client)>>,
 }
 
 impl Clients {
-    /// The client for an upload that also trusts the roots in `ca` (PEM texts, already checked
-    /// by `options.rs`); the default client when there are none.
-    pub fn for_ca(&self, ca: &[String]) -> Result<Client, UploadError> {
-        if ca.is_empty() {
+    /// The client for an upload with these settings; the default client for the defaults.
+    pub fn client_for(&self, key: &ClientKey) -> Result<Client, UploadError> {
+        if *key == ClientKey::default() {
             return Ok(self.default.clone());
         }
         let mut cache = self
-            .with_ca
+            .others
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, client)) = cache.iter().find(|(key, _)| key.as_slice() == ca) {
+        if let Some((_, client)) = cache.iter().find(|(k, _)| k == key) {
             return Ok(client.clone());
         }
+        let client = build(key)?;
+        if cache.len() == OTHER_CLIENTS {
+            cache.pop_front();
+        }
+        cache.push_back((key.clone(), client.clone()));
+        Ok(client)
+    }
+}
+
+/// A client with the settings of `key`.
+fn build(key: &ClientKey) -> Result<Client, UploadError> {
+    let mut builder = configured();
+    if key.http2 {
+        // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
+        builder = builder.http2_adaptive_window(true);
+    } else {
+        builder = builder.http1_only();
+    }
+    if !key.ca.is_empty() {
         let mut roots = Vec::new();
-        for pem in ca {
+        for pem in &key.ca {
             roots.extend(Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| {
                 UploadError::invalid_value(format!("parameter.ca cannot be used: {e}"))
             })?);
         }
-        let client = configured()
-            .tls_certs_merge(roots)
-            .build()
-            .map_err(|e| UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")))?;
-        if cache.len() == CA_CLIENTS {
-            cache.pop_front();
-        }
-        cache.push_back((ca.to_vec(), client.clone()));
-        Ok(client)
+        builder = builder.tls_certs_merge(roots);
     }
+    builder
+        .build()
+        .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
 }
 
 /// The state of this environment, created on first use and finalized with the environment.
 pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
     if env.get_instance_data::<EnvState>()?.is_none() {
-        let default = configured().build().map_err(|e| {
+        let default = configured().http1_only().build().map_err(|e| {
             napi::Error::new(
                 Status::GenericFailure,
                 format!("cannot build the HTTP client: {e}"),
@@ -81,7 +103,7 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
         let state = EnvState {
             clients: Arc::new(Clients {
                 default,
-                with_ca: Mutex::new(VecDeque::new()),
+                others: Mutex::new(VecDeque::new()),
             }),
             shutdown: CancellationToken::new(),
         };
@@ -96,17 +118,16 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
     }
 }
 
-/// HTTP/1.1 with keep-alive, no redirects (a redirected POST would lose the upload), no proxy
-/// from the environment (as Node's `http`), TLS verified against the system's roots (which
-/// honour `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines as Node
-/// takes, decoded from gzip, deflate, brotli and zstd (which are advertised in
-/// `Accept-Encoding` unless the caller sets that header).
+/// Keep-alive, no redirects (a redirected POST would lose the upload), no proxy from the
+/// environment (as Node's `http`), TLS verified against the system's roots (which honour
+/// `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines as Node takes,
+/// decoded from gzip, deflate, brotli and zstd (which are advertised in `Accept-Encoding` unless
+/// the caller sets that header). HTTP/1.1 only, unless the caller enables HTTP/2.
 fn configured() -> ClientBuilder {
     Client::builder()
         .user_agent(USER_AGENT)
         .redirect(Policy::none())
         .no_proxy()
-        .http1_only()
         .http1_max_headers(MAX_RESPONSE_HEADERS)
         .gzip(true)
         .deflate(true)

@@ -11,6 +11,7 @@ use napi_derive::napi;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
 
+use crate::environment::ClientKey;
 use crate::error::UploadError;
 
 /// One `name: value` pair, as a string pair.
@@ -48,6 +49,8 @@ pub struct UploadRequest {
     pub max_bytes_per_second: Option<f64>,
     /// Extra trusted roots for this upload, as PEM texts (`ca`); absent means none.
     pub ca: Option<Vec<String>>,
+    /// `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1.
+    pub enable_http2: Option<bool>,
     /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
     /// a JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
@@ -94,8 +97,8 @@ pub struct UploadPlan {
     pub max_bytes_per_second: Option<f64>,
     /// The largest response body accepted, decoded.
     pub max_response_bytes: u64,
-    /// Extra trusted roots (PEM texts), each holding at least one certificate.
-    pub ca: Vec<String>,
+    /// The settings that choose the client: extra roots, HTTP/2.
+    pub client: ClientKey,
 }
 
 impl UploadRequest {
@@ -128,7 +131,10 @@ impl UploadRequest {
             idle_timeout: idle_limit(self.idle_timeout)?,
             max_bytes_per_second: rate_limit(self.max_bytes_per_second)?,
             max_response_bytes: response_limit(self.max_response_bytes)?,
-            ca: pem_roots(self.ca.unwrap_or_default())?,
+            client: ClientKey {
+                ca: pem_roots(self.ca.unwrap_or_default())?,
+                http2: self.enable_http2.unwrap_or(false),
+            },
         })
     }
 
@@ -329,6 +335,7 @@ mod tests {
             max_bytes_per_second: None,
             max_response_bytes: None,
             ca: None,
+            enable_http2: None,
         }
     }
 

@@ -62,7 +62,7 @@ impl UploadTask {
         env.spawn_future(async move {
             let result = match request
                 .validate()
-                .and_then(|plan| Ok((clients.for_ca(&plan.ca)?, plan)))
+                .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)))
             {
                 Ok((client, plan)) => {
                     run_upload(plan, client, listeners.clone(), token, created).await

@@ -1,0 +1,90 @@
+'use strict'
+
+// enableHttp2 (docs/API.md §2): `true` negotiates HTTP/2 by ALPN over https and still works with
+// a server that speaks only HTTP/1.1; `false` (the default) keeps HTTP/1.1. Servers from
+// node:http2 and node:https, with a CA generated at test time (given as `ca`).
+
+const http2 = require('node:http2')
+const https = require('node:https')
+const test = require('ava')
+const { uploadFile } = require('../index.js')
+const { createCertificates, within } = require('../testing')
+const { useTempFile } = require('./helpers/setup.js')
+
+const file = useTempFile(test, 3 * 1024 * 1024, { name: 'h2.bin' })
+
+let certs
+test.before(async () => {
+  certs = await createCertificates()
+})
+
+/** Answers every request with the protocol it came on and the byte count of its body. */
+function answer(req, res) {
+  let bytes = 0
+  req.on('data', (chunk) => {
+    bytes += chunk.length
+  })
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ version: req.httpVersion, bytes, length: Number(req.headers['content-length']) }))
+  })
+}
+
+async function listen(t, server) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections?.()
+    server.close()
+  })
+  return `https://127.0.0.1:${server.address().port}/up`
+}
+
+const upload = (url, options) =>
+  within(uploadFile({ url, filePath: file.path, name: 'file', ca: certs.ca, ...options }), 15000, 'the upload')
+
+test('enableHttp2: true negotiates HTTP/2 by ALPN; the whole body arrives with its Content-Length; progress reaches 100', async (t) => {
+  const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
+  const url = await listen(t, server)
+  const task = upload(url, { enableHttp2: true })
+  const res = await task
+  const body = JSON.parse(res.data)
+  t.is(res.statusCode, 200)
+  t.is(body.version, '2.0')
+  t.is(body.bytes, body.length, 'the announced length arrived')
+  t.true(body.bytes > file.size)
+})
+
+test('progress events and headers arrive over HTTP/2 too', async (t) => {
+  const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
+  const url = await listen(t, server)
+  const events = []
+  const task = uploadFile({ url, filePath: file.path, name: 'file', ca: certs.ca, enableHttp2: true })
+  task.onProgressUpdate((e) => events.push(e.progress))
+  task.onHeadersReceived(({ header }) => events.push(header['content-type']))
+  const res = await within(task, 15000, 'the upload')
+  t.is(JSON.parse(res.data).version, '2.0')
+  t.deepEqual(events.slice(-2), [100, 'application/json'])
+})
+
+test('without enableHttp2 the same server is spoken to in HTTP/1.1', async (t) => {
+  const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
+  const url = await listen(t, server)
+  for (const options of [{}, { enableHttp2: false }, { enableHttp2: null }]) {
+    const res = await upload(url, options)
+    t.is(JSON.parse(res.data).version, '1.1')
+  }
+})
+
+test('enableHttp2: true still works with a server that speaks only HTTP/1.1', async (t) => {
+  const server = https.createServer({ key: certs.key, cert: certs.cert }, answer)
+  const url = await listen(t, server)
+  const res = await upload(url, { enableHttp2: true })
+  const body = JSON.parse(res.data)
+  t.is(body.version, '1.1')
+  t.is(body.bytes, body.length)
+})
+
+test('enableHttp2 not a boolean: ERR_INVALID_ARG_TYPE', async (t) => {
+  const error = await t.throwsAsync(upload('https://127.0.0.1:1/', { enableHttp2: 'yes' }))
+  t.is(error.errMsg, 'uploadFile:fail parameter error: parameter.enableHttp2 should be Boolean instead of String')
+})
