@@ -6,6 +6,7 @@
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within } = require('../testing')
+const { assertAbortError } = require('./helpers/assert.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
@@ -13,15 +14,6 @@ const MiB = 1024 * 1024
 const server = useServer(test)
 const small = useTempFile(test, 1 * MiB, { name: 'small.bin' })
 const large = useTempFile(test, 64 * MiB, { name: 'large.bin' })
-
-/** Checks the shape of the abort rejection. */
-function assertAbortError(t, error) {
-  t.true(error instanceof Error)
-  t.is(error.errMsg, 'uploadFile:fail abort')
-  t.is(error.message, error.errMsg)
-  t.is(error.code, 'ABORT_ERR')
-  t.is(error.name, 'AbortError')
-}
 
 test('abort() right after uploadFile(): rejects with AbortError and no body byte reaches the server', async (t) => {
   const endpoint = server.endpoint()

@@ -949,15 +949,18 @@ test.serial('a slow receiver (1 MiB per 100 ms) gets progress events at a steady
 // ---------------------------------------------------------------------------------------------
 // 10. Callback-style failures
 
-test('a failure with only a success callback does not crash the process and is reported as a warning', async (t) => {
-  const port = await closedPort()
-  const url = `http://127.0.0.1:${port}/up`
-  const run = await runFixture('reliability-callback.js', ['success-only', url, small.path], { timeoutMs: 20000 })
-  const events = run.stdout
+/** The JSON lines a fixture printed. */
+const jsonLines = (stdout) =>
+  stdout
     .trim()
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line))
+test('a failure with only a success callback does not crash the process and is reported as a warning', async (t) => {
+  const port = await closedPort()
+  const url = `http://127.0.0.1:${port}/up`
+  const run = await runFixture('reliability-callback.js', ['success-only', url, small.path], { timeoutMs: 20000 })
+  const events = jsonLines(run.stdout)
   t.false(run.timedOut)
   t.is(run.code, 0, `the process exits normally; stderr: ${run.stderr}`)
   t.false(
@@ -977,11 +980,7 @@ test('a failure with a success callback still reaches .catch()', async (t) => {
   const port = await closedPort()
   const url = `http://127.0.0.1:${port}/up`
   const run = await runFixture('reliability-callback.js', ['success-catch', url, small.path], { timeoutMs: 20000 })
-  const events = run.stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
+  const events = jsonLines(run.stdout)
   t.false(run.timedOut)
   t.is(run.code, 0, `stderr: ${run.stderr}`)
   const caught = events.filter((e) => e.caught).map((e) => e.caught)

@@ -10,6 +10,7 @@ const vm = require('node:vm')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within, closedPort } = require('../testing')
+const { assertAbortError } = require('./helpers/assert.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
@@ -21,15 +22,6 @@ const small = useTempFile(test, 256 * 1024, { name: 'small.bin' })
 const large = useTempFile(test, 32 * MiB, { name: 'large.bin' })
 
 const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve))
-
-/** Checks the shape of the abort rejection. */
-function assertAbortError(t, error) {
-  t.true(error instanceof Error)
-  t.is(error.errMsg, 'uploadFile:fail abort')
-  t.is(error.message, error.errMsg)
-  t.is(error.code, 'ABORT_ERR')
-  t.is(error.name, 'AbortError')
-}
 
 /** How many `abort` listeners a real AbortSignal holds. */
 const listenerCount = (signal) => getEventListeners(signal, 'abort').length
