@@ -64,6 +64,10 @@ const KNOWN = [
   'maxResponseBytes',
   'ca',
   'enableHttp2',
+  'maxRedirects',
+  'proxy',
+  'retry',
+  'enableProfile',
   'signal',
 ]
 
@@ -140,6 +144,24 @@ function caTexts(ca) {
   return [pemText(ca, 'ca')]
 }
 
+/** `retry` as the native side takes it: the numbers of an object, read once each. */
+function retryOption(retry) {
+  if (isAbsent(retry)) return undefined
+  const copy = {}
+  for (const key of ['limit', 'backoff', 'maxRetryAfter']) {
+    let value
+    try {
+      value = retry[key]
+    } catch (thrown) {
+      throw new ParameterProblem(unreadable(`retry.${key}`, thrown))
+    }
+    if (isAbsent(value)) continue
+    if (typeof value !== 'number') throw new ParameterProblem(wrongType(`retry.${key}`, 'Number', value))
+    copy[key] = value
+  }
+  return copy
+}
+
 /** `formData` values: strings as they are, objects as JSON, the rest through `String()`. */
 function formValue(value) {
   if (typeof value === 'string') return value
@@ -193,8 +215,23 @@ function buildRequest(values) {
   expectOptional(values, 'maxBytesPerSecond', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
   expectOptional(values, 'enableHttp2', 'Boolean', (v) => typeof v === 'boolean')
+  expectOptional(values, 'maxRedirects', 'Number', (v) => typeof v === 'number')
+  expectOptional(values, 'proxy', 'String or false', (v) => typeof v === 'string' || v === false)
+  expectOptional(values, 'retry', 'Object', isPlainObject)
+  expectOptional(values, 'enableProfile', 'Boolean', (v) => typeof v === 'boolean')
   expectOptional(values, 'signal', 'AbortSignal', isAbortSignal)
-  const { url, filePath, name, fileName, timeout, idleTimeout, maxBytesPerSecond, maxResponseBytes } = values
+  const {
+    url,
+    filePath,
+    name,
+    fileName,
+    timeout,
+    idleTimeout,
+    maxBytesPerSecond,
+    maxResponseBytes,
+    maxRedirects,
+    proxy,
+  } = values
   return {
     url,
     filePath,
@@ -208,6 +245,10 @@ function buildRequest(values) {
     maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
     ca: caTexts(values.ca),
     enableHttp2: values.enableHttp2 === true,
+    maxRedirects: isAbsent(maxRedirects) ? undefined : maxRedirects,
+    proxy: isAbsent(proxy) ? undefined : proxy,
+    retry: retryOption(values.retry),
+    enableProfile: values.enableProfile === true,
   }
 }
 

@@ -128,7 +128,7 @@ function uploadFile(options) {
     over = true
     if (unwatchSignal) unwatchSignal()
     if (outcome.outcome === 'success') {
-      const { statusCode, data, header, cookies } = outcome
+      const { statusCode, data, header, cookies, profile, attempts } = outcome
       const result = {
         errMsg: 'uploadFile:ok',
         statusCode,
@@ -136,6 +136,8 @@ function uploadFile(options) {
         header: ownHeader(header),
         cookies: Array.from(cookies),
       }
+      if (profile) result.profile = { ...profile } // with `enableProfile`
+      if (attempts !== undefined) result.attempts = attempts // with `retry`
       callSafely('the success callback', callbacks.success, result)
       callSafely('the complete callback', callbacks.complete, result)
       resolvePromise(result)

@@ -2,7 +2,8 @@
 //! The body marks each frame it hands over, the response marks its head and each chunk; a
 //! watchdog fails the upload once nothing moved for the idle time.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use napi_derive::napi;
@@ -34,6 +35,10 @@ pub struct Activity {
     /// Milliseconds from `origin` to the last movement.
     last: AtomicU64,
     phase: AtomicU8,
+    /// Set while the upload waits on purpose (a retry's backoff): not a stall.
+    waiting: AtomicBool,
+    /// When a body's last byte was last handed over (for `enableProfile`).
+    body_end: Mutex<Option<std::time::Instant>>,
 }
 
 impl Activity {
@@ -43,6 +48,8 @@ impl Activity {
             origin: Instant::now(),
             last: AtomicU64::new(0),
             phase: AtomicU8::new(Phase::connect as u8),
+            waiting: AtomicBool::new(false),
+            body_end: Mutex::new(None),
         }
     }
 
@@ -51,6 +58,30 @@ impl Activity {
         let ms = self.origin.elapsed().as_millis() as u64;
         self.last.store(ms, Ordering::Relaxed);
         self.phase.store(phase as u8, Ordering::Relaxed);
+        if phase == Phase::wait {
+            *self.lock_body_end() = Some(Instant::now().into_std());
+        }
+    }
+
+    /// When a body's last byte was last handed over.
+    pub fn body_end(&self) -> Option<std::time::Instant> {
+        *self.lock_body_end()
+    }
+
+    fn lock_body_end(&self) -> std::sync::MutexGuard<'_, Option<std::time::Instant>> {
+        self.body_end
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `wait` (a deliberate pause: a retry's backoff) without it counting as a stall; the
+    /// idle time counts again from its end, connecting.
+    pub async fn waiting<F: std::future::Future>(&self, wait: F) -> F::Output {
+        self.waiting.store(true, Ordering::Relaxed);
+        let output = wait.await;
+        self.moved(Phase::connect);
+        self.waiting.store(false, Ordering::Relaxed);
+        output
     }
 
     /// The phase of the last movement.
@@ -65,6 +96,10 @@ impl Activity {
             let last = self.origin + Duration::from_millis(self.last.load(Ordering::Relaxed));
             let due = last + idle;
             if Instant::now() >= due {
+                if self.waiting.load(Ordering::Relaxed) {
+                    tokio::time::sleep(idle).await;
+                    continue;
+                }
                 return self.phase();
             }
             tokio::time::sleep_until(due).await;
@@ -90,6 +125,22 @@ mod tests {
         }
         assert_eq!(watchdog.await, Phase::send);
         assert!(activity.origin.elapsed() >= Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deliberate_wait_is_not_a_stall() {
+        let activity = Activity::new();
+        let idle = Duration::from_millis(50);
+        let watchdog = activity.stalled(idle);
+        tokio::pin!(watchdog);
+        let wait = activity.waiting(tokio::time::sleep(Duration::from_millis(500)));
+        tokio::select! {
+            _ = wait => {}
+            _ = watchdog.as_mut() => panic!("the wait counted as a stall"),
+        }
+        let start = Instant::now();
+        assert_eq!(watchdog.await, Phase::connect);
+        assert!(start.elapsed() <= idle + Duration::from_millis(1));
     }
 
     #[tokio::test(start_paused = true)]

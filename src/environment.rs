@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use napi::{Env, Status};
 use reqwest::redirect::Policy;
-use reqwest::{Certificate, Client, ClientBuilder};
+use reqwest::{Certificate, Client, ClientBuilder, NoProxy, Proxy};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::UploadError;
@@ -38,6 +38,79 @@ pub struct ClientKey {
     pub ca: Vec<String>,
     /// Whether HTTP/2 may be negotiated by ALPN (`enableHttp2`).
     pub http2: bool,
+    /// The proxy (`proxy`, or the environment's).
+    pub proxy: ProxyChoice,
+}
+
+/// Which proxy an upload goes through.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProxyChoice {
+    /// None: straight to the server.
+    #[default]
+    None,
+    /// This proxy URL, for every request (the `proxy` option).
+    Fixed(String),
+    /// The proxies the environment names (never empty: no variable set is [`ProxyChoice::None`]).
+    Env(ProxyEnv),
+}
+
+/// The proxy environment variables, read on the JavaScript thread when an upload starts (so a
+/// change to `process.env` applies to the next upload, and no other thread reads the environment
+/// while JavaScript may write it). Upper case first, then lower case, as curl and reqwest read
+/// them; an empty value is unset.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProxyEnv {
+    /// `HTTPS_PROXY`: for `https:` URLs.
+    pub https: Option<String>,
+    /// `HTTP_PROXY`: for `http:` URLs; ignored when `REQUEST_METHOD` is set (a CGI program,
+    /// where a request's `Proxy:` header arrives as `HTTP_PROXY`: "httpoxy").
+    pub http: Option<String>,
+    /// `ALL_PROXY`: for both, when the more specific variable is unset.
+    pub all: Option<String>,
+    /// `NO_PROXY`: hosts, domains and IP ranges reached directly (`*` for all).
+    pub no: Option<String>,
+}
+
+impl ProxyEnv {
+    /// The proxy variables of the process environment now.
+    pub fn read() -> Self {
+        let var = |names: [&str; 2]| {
+            names
+                .into_iter()
+                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+        };
+        let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+        ProxyEnv {
+            https: var(["HTTPS_PROXY", "https_proxy"]),
+            http: if cgi {
+                None
+            } else {
+                var(["HTTP_PROXY", "http_proxy"])
+            },
+            all: var(["ALL_PROXY", "all_proxy"]),
+            no: var(["NO_PROXY", "no_proxy"]),
+        }
+    }
+
+    /// The proxy URLs set, with the variable each came from (for its error message).
+    pub fn urls(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("HTTPS_PROXY", &self.https),
+            ("HTTP_PROXY", &self.http),
+            ("ALL_PROXY", &self.all),
+        ]
+        .into_iter()
+        .filter_map(|(name, url)| Some((name, url.as_deref()?)))
+    }
+
+    /// This environment as a choice: none when no proxy variable is set.
+    pub fn into_choice(self) -> ProxyChoice {
+        if self.urls().next().is_none() {
+            ProxyChoice::None
+        } else {
+            ProxyChoice::Env(self)
+        }
+    }
 }
 
 /// The clients of one environment: the default one, and one per other set of settings.
@@ -86,9 +159,43 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
         }
         builder = builder.tls_certs_merge(roots);
     }
+    builder = with_proxy(builder, &key.proxy)?;
     builder
         .build()
         .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
+}
+
+/// `builder` with the proxies of `choice`: an `https:` URL goes to `HTTPS_PROXY`, an `http:` URL
+/// to `HTTP_PROXY`, either to `ALL_PROXY` when its own is unset; `NO_PROXY` exempts hosts from
+/// all three. Credentials in a proxy URL are sent as `Proxy-Authorization: Basic`.
+fn with_proxy(builder: ClientBuilder, choice: &ProxyChoice) -> Result<ClientBuilder, UploadError> {
+    // URLs were checked by `options.rs`; this error never repeats one.
+    fn invalid(what: &'static str) -> impl Fn(reqwest::Error) -> UploadError {
+        move |_| UploadError::invalid_value(format!("{what} cannot be used as a proxy URL"))
+    }
+    Ok(match choice {
+        ProxyChoice::None => builder,
+        ProxyChoice::Fixed(url) => {
+            builder.proxy(Proxy::all(url).map_err(invalid("parameter.proxy"))?)
+        }
+        ProxyChoice::Env(env) => {
+            let exempt = || env.no.as_deref().and_then(NoProxy::from_string);
+            let mut builder = builder;
+            if let Some(url) = &env.https {
+                let proxy = Proxy::https(url).map_err(invalid("HTTPS_PROXY"))?;
+                builder = builder.proxy(proxy.no_proxy(exempt()));
+            }
+            if let Some(url) = &env.http {
+                let proxy = Proxy::http(url).map_err(invalid("HTTP_PROXY"))?;
+                builder = builder.proxy(proxy.no_proxy(exempt()));
+            }
+            if let Some(url) = &env.all {
+                let proxy = Proxy::all(url).map_err(invalid("ALL_PROXY"))?;
+                builder = builder.proxy(proxy.no_proxy(exempt()));
+            }
+            builder
+        }
+    })
 }
 
 /// The state of this environment, created on first use and finalized with the environment.
@@ -118,8 +225,9 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
     }
 }
 
-/// Keep-alive, no redirects (a redirected POST would lose the upload), no proxy from the
-/// environment (as Node's `http`), TLS verified against the system's roots (which honour
+/// Keep-alive; no redirects (`upload.rs` follows them, since only it can re-open the file for a
+/// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment on this
+/// thread, while JavaScript may be writing it); TLS verified against the system's roots (which honour
 /// `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines as Node takes,
 /// decoded from gzip, deflate, brotli and zstd (which are advertised in `Accept-Encoding` unless
 /// the caller sets that header). HTTP/1.1 only, unless the caller enables HTTP/2.

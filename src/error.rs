@@ -59,6 +59,13 @@ pub enum ErrorCode {
     ERR_TLS_CERT_INVALID,
     /// The response body is larger than `maxResponseBytes`.
     ERR_RESPONSE_TOO_LARGE,
+    /// More redirects than `maxRedirects` allows.
+    ERR_TOO_MANY_REDIRECTS,
+    /// A redirect from `https:` to `http:`, which would send the file and headers in clear text.
+    ERR_INSECURE_REDIRECT,
+    /// The proxy did not open a tunnel to the server: it answered `CONNECT` with another status
+    /// than 2xx (407 when it wants credentials), or closed the connection.
+    ERR_PROXY,
     /// Any other network or I/O failure.
     ERR_NETWORK,
 }
@@ -153,6 +160,19 @@ impl UploadError {
             redact(url);
         }
         UploadError::new(classify(&err), describe(&err))
+    }
+
+    /// As [`UploadError::from_http`], for a request sent through a proxy: a connection that
+    /// failed for no reason of the network below (no refused or reset socket, no TLS error) is
+    /// the proxy refusing the tunnel (hyper-util's tunnel error type is private, so this is known
+    /// from where the failure happened rather than from its type).
+    pub fn from_proxied_http(err: reqwest::Error) -> Self {
+        let connecting = err.is_connect();
+        let own = UploadError::from_http(err);
+        if connecting && own.code == ErrorCode::ERR_NETWORK {
+            return UploadError::new(ErrorCode::ERR_PROXY, own.reason);
+        }
+        own
     }
 }
 

@@ -7,12 +7,14 @@
 
 use std::time::Duration;
 
+use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
 
-use crate::environment::ClientKey;
+use crate::environment::{ClientKey, ProxyChoice, ProxyEnv};
 use crate::error::UploadError;
+use crate::retry::RetryPolicy;
 
 /// One `name: value` pair, as a string pair.
 #[napi(object)]
@@ -54,6 +56,29 @@ pub struct UploadRequest {
     /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
     /// a JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
+    /// `maxRedirects`: how many redirects are followed; absent means the default (10), `0`
+    /// returns the 3xx response as the result.
+    pub max_redirects: Option<f64>,
+    /// `proxy`: a proxy URL for every request of this upload, or `false` for none; absent means
+    /// the proxy environment variables.
+    pub proxy: Option<Either<String, bool>>,
+    /// `retry`: absent means no retries.
+    pub retry: Option<RetryRequest>,
+    /// `enableProfile`: add the request's timings to the result.
+    pub enable_profile: Option<bool>,
+}
+
+/// The caller's `retry` option.
+#[napi(object)]
+#[derive(Debug, Clone, Default)]
+pub struct RetryRequest {
+    /// How many times a failed attempt may be repeated (absent: 2).
+    pub limit: Option<f64>,
+    /// The wait before the first repeat in milliseconds, doubled for each next one (absent: 1000).
+    pub backoff: Option<f64>,
+    /// The longest `Retry-After` honoured in milliseconds (absent: 60000); a longer one ends the
+    /// retries with the 429/503 response as the result.
+    pub max_retry_after: Option<f64>,
 }
 
 /// The deadline when the caller gives none (Taro's and WeChat's).
@@ -67,6 +92,15 @@ const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
 const MAX_STRING_BYTES: u64 = (1 << 29) - 24;
 
 /// Headers the upload always sets itself; a caller's value for them is dropped.
+/// How many redirects are followed when the caller gives no `maxRedirects` (as browsers and got
+/// cap them, at 20 and 10).
+const DEFAULT_MAX_REDIRECTS: u32 = 10;
+
+/// A `retry` option's defaults: repeats, first wait, longest `Retry-After` honoured.
+const DEFAULT_RETRY_LIMIT: u32 = 2;
+const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(1000);
+const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_millis(60_000);
+
 const OWN_HEADERS: [&str; 4] = [
     "content-type",
     "content-length",
@@ -97,13 +131,20 @@ pub struct UploadPlan {
     pub max_bytes_per_second: Option<f64>,
     /// The largest response body accepted, decoded.
     pub max_response_bytes: u64,
-    /// The settings that choose the client: extra roots, HTTP/2.
+    /// How many redirects are followed; `0` returns a 3xx as the result.
+    pub max_redirects: u32,
+    /// When a failed attempt is repeated; `None` for never.
+    pub retry: Option<RetryPolicy>,
+    /// Whether the result carries the timings (`enableProfile`).
+    pub profile: bool,
+    /// The settings that choose the client: extra roots, HTTP/2, the proxy.
     pub client: ClientKey,
 }
 
 impl UploadRequest {
-    /// Checks the request and builds the plan, or says which parameter is wrong.
-    pub fn validate(self) -> Result<UploadPlan, UploadError> {
+    /// Checks the request and builds the plan, or says which parameter is wrong. `env` is the
+    /// proxy environment, read on the JavaScript thread when the upload started.
+    pub fn validate(self, env: ProxyEnv) -> Result<UploadPlan, UploadError> {
         self.reject_nul()?;
         let url = parse_url(&self.url)?;
         if self.name.is_empty() {
@@ -131,9 +172,13 @@ impl UploadRequest {
             idle_timeout: idle_limit(self.idle_timeout)?,
             max_bytes_per_second: rate_limit(self.max_bytes_per_second)?,
             max_response_bytes: response_limit(self.max_response_bytes)?,
+            max_redirects: redirect_limit(self.max_redirects)?,
+            retry: self.retry.map(retry_policy).transpose()?,
+            profile: self.enable_profile.unwrap_or(false),
             client: ClientKey {
                 ca: pem_roots(self.ca.unwrap_or_default())?,
                 http2: self.enable_http2.unwrap_or(false),
+                proxy: proxy_choice(self.proxy, env)?,
             },
         })
     }
@@ -218,6 +263,85 @@ fn pem_roots(ca: Vec<String>) -> Result<Vec<String>, UploadError> {
         }
     }
     Ok(ca)
+}
+
+/// Which proxy the upload goes through: the `proxy` option's URL, none for `false`, else the
+/// environment's. A URL that cannot be used is an error that does not repeat it (it may hold a
+/// password).
+fn proxy_choice(
+    option: Option<Either<String, bool>>,
+    env: ProxyEnv,
+) -> Result<ProxyChoice, UploadError> {
+    match option {
+        Some(Either::A(url)) => {
+            proxy_url("parameter.proxy", &url)?;
+            Ok(ProxyChoice::Fixed(url))
+        }
+        Some(Either::B(false)) => Ok(ProxyChoice::None),
+        Some(Either::B(true)) => Err(UploadError::invalid_value(
+            "parameter.proxy should be a proxy URL or false",
+        )),
+        None => {
+            for (name, url) in env.urls() {
+                proxy_url(&format!("the environment variable {name}"), url)?;
+            }
+            Ok(env.into_choice())
+        }
+    }
+}
+
+/// Checks that `url` is an `http:` or `https:` proxy URL (a URL without a scheme is `http:`, as
+/// curl reads it); `what` names where it came from.
+fn proxy_url(what: &str, url: &str) -> Result<(), UploadError> {
+    let full = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("http://{url}")
+    };
+    match Url::parse(&full) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => Ok(()),
+        Ok(_) => Err(UploadError::invalid_value(format!(
+            "{what} should be an http: or https: proxy URL"
+        ))),
+        Err(e) => Err(UploadError::invalid_value(format!(
+            "{what} is not a valid proxy URL ({e})"
+        ))),
+    }
+}
+
+/// The redirect limit: absent is the default; an integer, `Infinity` for no limit.
+fn redirect_limit(max: Option<f64>) -> Result<u32, UploadError> {
+    match non_negative("maxRedirects", max)? {
+        None => Ok(DEFAULT_MAX_REDIRECTS),
+        Some(n) if n.fract() != 0.0 && n.is_finite() => Err(UploadError::invalid_value(format!(
+            "parameter.maxRedirects should be an integer, got {n}"
+        ))),
+        Some(n) => Ok(n.min(f64::from(u32::MAX)) as u32),
+    }
+}
+
+/// The retry policy of a `retry` option; a `limit` of 0 is no retries.
+fn retry_policy(retry: RetryRequest) -> Result<RetryPolicy, UploadError> {
+    let limit = match non_negative("retry.limit", retry.limit)? {
+        None => DEFAULT_RETRY_LIMIT,
+        Some(n) if n.fract() != 0.0 && n.is_finite() => {
+            return Err(UploadError::invalid_value(format!(
+                "parameter.retry.limit should be an integer, got {n}"
+            )))
+        }
+        Some(n) => n.min(f64::from(u32::MAX)) as u32,
+    };
+    let backoff = non_negative("retry.backoff", retry.backoff)?
+        .map_or(Some(DEFAULT_RETRY_BACKOFF), millis)
+        .unwrap_or(Duration::MAX);
+    let max_retry_after = non_negative("retry.maxRetryAfter", retry.max_retry_after)?
+        .map_or(Some(DEFAULT_MAX_RETRY_AFTER), millis)
+        .unwrap_or(Duration::MAX);
+    Ok(RetryPolicy {
+        limit,
+        backoff,
+        max_retry_after,
+    })
 }
 
 /// A number option as given: `None` when absent; negative and `NaN` are parameter errors.
@@ -336,12 +460,16 @@ mod tests {
             max_response_bytes: None,
             ca: None,
             enable_http2: None,
+            max_redirects: None,
+            proxy: None,
+            retry: None,
+            enable_profile: None,
         }
     }
 
     #[test]
     fn a_nul_in_any_string_is_a_parameter_error() {
-        assert!(request().validate().is_ok());
+        assert!(request().validate(ProxyEnv::default()).is_ok());
         let cases: [fn(&mut UploadRequest); 6] = [
             |r| r.url.push('\0'),
             |r| r.file_path.push('\0'),
@@ -353,7 +481,7 @@ mod tests {
         for corrupt in cases {
             let mut r = request();
             corrupt(&mut r);
-            let err = r.validate().unwrap_err();
+            let err = r.validate(ProxyEnv::default()).unwrap_err();
             assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
             assert!(err.reason.contains("NUL"), "{}", err.reason);
         }
@@ -392,6 +520,89 @@ mod tests {
         );
         assert!(response_limit(Some(-1.0)).is_err());
         assert!(response_limit(Some(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn redirect_limits() {
+        assert_eq!(redirect_limit(None).unwrap(), DEFAULT_MAX_REDIRECTS);
+        assert_eq!(redirect_limit(Some(0.0)).unwrap(), 0);
+        assert_eq!(redirect_limit(Some(3.0)).unwrap(), 3);
+        assert_eq!(redirect_limit(Some(f64::INFINITY)).unwrap(), u32::MAX);
+        assert!(redirect_limit(Some(1.5)).is_err());
+        assert!(redirect_limit(Some(-1.0)).is_err());
+    }
+
+    #[test]
+    fn retry_policies() {
+        let default = retry_policy(RetryRequest::default()).unwrap();
+        assert_eq!(default.limit, DEFAULT_RETRY_LIMIT);
+        assert_eq!(default.backoff, DEFAULT_RETRY_BACKOFF);
+        assert_eq!(default.max_retry_after, DEFAULT_MAX_RETRY_AFTER);
+        let given = retry_policy(RetryRequest {
+            limit: Some(5.0),
+            backoff: Some(10.0),
+            max_retry_after: Some(f64::INFINITY),
+        })
+        .unwrap();
+        assert_eq!(given.limit, 5);
+        assert_eq!(given.backoff, Duration::from_millis(10));
+        assert_eq!(given.max_retry_after, Duration::MAX);
+        for bad in [
+            RetryRequest {
+                limit: Some(1.5),
+                ..Default::default()
+            },
+            RetryRequest {
+                backoff: Some(-1.0),
+                ..Default::default()
+            },
+            RetryRequest {
+                max_retry_after: Some(f64::NAN),
+                ..Default::default()
+            },
+        ] {
+            assert!(retry_policy(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn proxy_urls_are_checked_and_never_echoed() {
+        assert!(proxy_url("p", "http://user:pw@127.0.0.1:3128").is_ok());
+        assert!(proxy_url("p", "127.0.0.1:3128").is_ok());
+        assert!(proxy_url("p", "https://proxy.example").is_ok());
+        for bad in [
+            "socks5://u:secret@h:1",
+            "http://u:secret@[bad",
+            "ftp://u:secret@h/",
+        ] {
+            let err = proxy_url("p", bad).unwrap_err();
+            assert!(!err.reason.contains("secret"), "{}", err.reason);
+        }
+    }
+
+    #[test]
+    fn the_proxy_option_overrides_the_environment() {
+        let env = ProxyEnv {
+            https: Some("http://env:1".into()),
+            ..ProxyEnv::default()
+        };
+        assert_eq!(
+            proxy_choice(Some(Either::B(false)), env.clone()).unwrap(),
+            ProxyChoice::None
+        );
+        assert_eq!(
+            proxy_choice(Some(Either::A("http://p:2".into())), env.clone()).unwrap(),
+            ProxyChoice::Fixed("http://p:2".into())
+        );
+        assert_eq!(
+            proxy_choice(None, env.clone()).unwrap(),
+            ProxyChoice::Env(env)
+        );
+        assert_eq!(
+            proxy_choice(None, ProxyEnv::default()).unwrap(),
+            ProxyChoice::None
+        );
+        assert!(proxy_choice(Some(Either::B(true)), ProxyEnv::default()).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::activity::{Activity, Phase};
 use crate::error::{ErrorCode, UploadError};
+use crate::profile::RequestProfile;
 
 /// What a finished upload got from the server.
 #[derive(Debug, Clone)]
@@ -20,6 +21,10 @@ pub struct UploadSuccess {
     pub header: Value,
     /// The `Set-Cookie` values, `[]` when none.
     pub cookies: Vec<String>,
+    /// The timings, with `enableProfile`.
+    pub profile: Option<RequestProfile>,
+    /// How many times the upload was sent, with `retry`.
+    pub attempts: Option<u32>,
 }
 
 /// How an upload ended, as the native promise of `start` resolves (it never rejects):
@@ -27,6 +32,8 @@ pub struct UploadSuccess {
 /// `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
 #[napi(discriminant = "outcome", discriminant_case = "lowercase")]
 #[derive(Debug, Clone)]
+// One value per upload, moved once into JavaScript: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum UploadOutcome {
     /// A response arrived, whatever its status.
     Success {
@@ -38,6 +45,10 @@ pub enum UploadOutcome {
         header: Value,
         /// The `Set-Cookie` values, `[]` when none.
         cookies: Vec<String>,
+        /// The timings, with `enableProfile`.
+        profile: Option<RequestProfile>,
+        /// How many times the upload was sent, with `retry`.
+        attempts: Option<u32>,
     },
     /// The upload failed.
     Failure {
@@ -58,6 +69,8 @@ impl From<Result<UploadSuccess, UploadError>> for UploadOutcome {
                 data: s.data,
                 header: s.header,
                 cookies: s.cookies,
+                profile: s.profile,
+                attempts: s.attempts,
             },
             Err(e) => e.into(),
         }

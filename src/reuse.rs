@@ -7,19 +7,39 @@
 //! request's own task otherwise. So a connector layer that marks a task-local flag tells the two
 //! apart: no mark, a reused connection. (A mark with a reused connection can happen when a new
 //! connection was started but an idle one won the race: that upload is not sent again.)
+//!
+//! The same layer times the connector (name resolution, TCP, a proxy tunnel, TLS) for
+//! `enableProfile`.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{ready, Context, Poll};
+use std::time::Instant;
 
 use tower::{Layer, Service};
 
 tokio::task_local! {
-    static CONNECTED: Arc<AtomicBool>;
+    static CONNECTING: Arc<Mutex<Connecting>>;
 }
 
-/// The connector layer that marks the task whose request opens a new connection.
+/// What the connector did for one request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Connecting {
+    /// When the connector was called: `None` if it never was (a pooled connection).
+    pub start: Option<Instant>,
+    /// When it finished, successfully or not.
+    pub end: Option<Instant>,
+}
+
+impl Connecting {
+    /// Whether the request certainly went out on a reused connection.
+    pub fn reused(&self) -> bool {
+        self.start.is_none()
+    }
+}
+
+/// The connector layer that marks and times the task whose request opens a new connection.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MarkNewConnections;
 
@@ -38,21 +58,52 @@ pub struct Marking<S>(S);
 impl<S: Service<R>, R> Service<R> for Marking<S> {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Timed<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.0.poll_ready(cx)
     }
 
-    fn call(&mut self, request: R) -> S::Future {
-        let _ = CONNECTED.try_with(|flag| flag.store(true, Ordering::Relaxed));
-        self.0.call(request)
+    fn call(&mut self, request: R) -> Self::Future {
+        let record = CONNECTING.try_with(Arc::clone).ok();
+        if let Some(record) = &record {
+            lock(record).start = Some(Instant::now());
+        }
+        Timed {
+            inner: Box::pin(self.0.call(request)),
+            record,
+        }
     }
 }
 
-/// Runs `request` and says whether it certainly went out on a reused connection.
-pub async fn on_reused_connection<F: Future>(request: F) -> (F::Output, bool) {
-    let connected = Arc::new(AtomicBool::new(false));
-    let output = CONNECTED.scope(connected.clone(), request).await;
-    (output, !connected.load(Ordering::Relaxed))
+/// A connector future that records when it finished.
+pub struct Timed<F> {
+    inner: Pin<Box<F>>,
+    record: Option<Arc<Mutex<Connecting>>>,
+}
+
+impl<F: Future> Future for Timed<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let output = ready!(self.inner.as_mut().poll(cx));
+        if let Some(record) = self.record.take() {
+            lock(&record).end = Some(Instant::now());
+        }
+        Poll::Ready(output)
+    }
+}
+
+fn lock(record: &Mutex<Connecting>) -> std::sync::MutexGuard<'_, Connecting> {
+    record
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `request` and says what the connector did for it (nothing: a reused connection).
+pub async fn watch_connecting<F: Future>(request: F) -> (F::Output, Connecting) {
+    let record = Arc::new(Mutex::new(Connecting::default()));
+    let output = CONNECTING.scope(record.clone(), request).await;
+    let connecting = *lock(&record);
+    (output, connecting)
 }

@@ -9,7 +9,7 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 
-use crate::environment::env_state;
+use crate::environment::{env_state, ProxyEnv};
 use crate::error::UploadError;
 use crate::listeners::{HeadersEvent, Listener, Listeners};
 use crate::options::UploadRequest;
@@ -59,11 +59,13 @@ impl UploadTask {
         let clients = env_state(env)?.clients.clone();
         let token = self.token.clone();
         let listeners = self.listeners.clone();
+        // Checked and given its client here, on the JavaScript thread: it is the one that writes
+        // `process.env`, which the proxy settings and the TLS roots (`SSL_CERT_FILE`) are read from.
+        let prepared = request
+            .validate(ProxyEnv::read())
+            .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)));
         env.spawn_future(async move {
-            let result = match request
-                .validate()
-                .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)))
-            {
+            let result = match prepared {
                 Ok((client, plan)) => {
                     run_upload(plan, client, listeners.clone(), token, created).await
                 }

@@ -1,25 +1,29 @@
-//! The upload future: open the file, send the multipart body, deliver the headers, read the
-//! response; raced against `abort()` and the deadline.
+//! The upload future: open the file, send the multipart body (again for a 307/308 redirect or a
+//! retry, from a re-opened file), follow redirects, deliver the headers, read the response;
+//! raced against `abort()`, the deadline and the idle watchdog.
 
 use std::future::{pending, poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
-use reqwest::Client;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
+use reqwest::{Client, Method, Response, StatusCode, Url};
+use tokio_util::either::Either;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::activity::{Activity, Phase};
 use crate::body::UploadBody;
+use crate::environment::ProxyChoice;
 use crate::error::{ErrorCode, UploadError};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
+use crate::profile::{Clock, Observed};
 use crate::progress::ProgressReporter;
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
-use crate::reuse::on_reused_connection;
+use crate::reuse::watch_connecting;
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
 /// (counted from `started`, the task's creation).
@@ -45,7 +49,14 @@ pub async fn run_upload(
             None => pending::<Phase>().await,
         }
     };
-    let work = send(plan, client, listeners, activity.clone(), token.clone());
+    let work = send(
+        plan,
+        client,
+        listeners,
+        activity.clone(),
+        token.clone(),
+        deadline,
+    );
     tokio::select! {
         biased;
         _ = token.cancelled() => Err(UploadError::abort()),
@@ -61,9 +72,12 @@ async fn send(
     listeners: Arc<Listeners>,
     activity: Arc<Activity>,
     token: CancellationToken,
+    deadline: Option<Instant>,
 ) -> Result<UploadSuccess, UploadError> {
+    let clock = plan.profile.then(Clock::now);
     let content_type = content_type_for(&plan.file_name, &plan.file_path);
     let mut source = Some(FileSource::open(plan.file_path.clone()).await?);
+    let file_len = source.as_ref().map_or(0, FileSource::len);
     let layout = MultipartLayout::new(
         random_boundary(),
         &plan.form_fields,
@@ -71,7 +85,7 @@ async fn send(
         &plan.file_name,
         &content_type,
     );
-    let mut headers = plan.headers;
+    let mut headers = plan.headers.clone();
     let request_content_type = HeaderValue::from_str(&layout.content_type())
         .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
     headers.insert(CONTENT_TYPE, request_content_type);
@@ -80,42 +94,102 @@ async fn send(
         _body: body_token.clone().drop_guard(),
         files: Vec::with_capacity(2),
     };
-    let file_len = source.as_ref().map_or(0, FileSource::len);
-    let progress = Arc::new(ProgressReporter::new(
-        layout.content_length(file_len),
-        listeners.clone(),
-    ));
+    let total = layout.content_length(file_len);
+    let proxied = plan.client.proxy != ProxyChoice::None;
 
+    let mut hop = Hop::first(plan.url.clone(), headers);
+    let mut redirects: Option<(Instant, Instant)> = None;
+    let mut followed: u32 = 0;
+    let mut attempts: u32 = 1;
+    let mut repeats: u32 = 0;
     let mut sent_again = false;
-    let response = loop {
-        let file = match source.take() {
-            Some(file) => file,
-            None => FileSource::reopen(&plan.file_path, file_len).await?,
+    let (response, fetch_start, connecting) = loop {
+        let fetch_start = Instant::now();
+        let request = if hop.with_body {
+            let file = match source.take() {
+                Some(file) => file,
+                None => FileSource::reopen(&plan.file_path, file_len).await?,
+            };
+            stop.files.push(file.closer());
+            // A body sent again reports its progress from 0 again.
+            let progress = Arc::new(ProgressReporter::new(total, listeners.clone()));
+            let body = UploadBody::new(
+                layout.clone(),
+                file,
+                progress.clone(),
+                activity.clone(),
+                body_token.clone(),
+            )
+            .paced(plan.max_bytes_per_second);
+            let request = client
+                .request(hop.method.clone(), hop.url.clone())
+                .headers(hop.headers.clone())
+                .body(reqwest::Body::wrap(body))
+                .send();
+            Either::Left(alongside(
+                request,
+                async move { progress.trailing_edge().await },
+            ))
+        } else {
+            let request = client
+                .request(hop.method.clone(), hop.url.clone())
+                .headers(hop.headers.clone())
+                .send();
+            Either::Right(request)
         };
-        stop.files.push(file.closer());
-        let body = UploadBody::new(
-            layout.clone(),
-            file,
-            progress.clone(),
-            activity.clone(),
-            body_token.clone(),
-        )
-        .paced(plan.max_bytes_per_second);
-        let request = client
-            .post(plan.url.clone())
-            .headers(headers.clone())
-            .body(reqwest::Body::wrap(body))
-            .send();
-        let attempt = alongside(request, progress.trailing_edge());
-        let (result, reused) = on_reused_connection(attempt).await;
-        match result.map_err(UploadError::from_http) {
-            Ok(response) => break response,
+        let (result, connecting) = watch_connecting(request).await;
+        let result = result.map_err(if proxied {
+            UploadError::from_proxied_http
+        } else {
+            UploadError::from_http
+        });
+        let response = match result {
+            Ok(response) => response,
             // The server closed the idle connection as it was handed out: send it once more.
-            Err(err) if reused && !sent_again && err.is_connection_lost() => sent_again = true,
-            Err(err) => return Err(err),
+            Err(err) if connecting.reused() && !sent_again && err.is_connection_lost() => {
+                sent_again = true;
+                attempts += 1;
+                continue;
+            }
+            Err(err) => match plan.retry {
+                Some(retry) if repeats < retry.limit && retry.may_repeat_failure(&err) => {
+                    repeats += 1;
+                    let wait = retry.backoff_before(repeats);
+                    if !fits(deadline, wait) {
+                        return Err(err);
+                    }
+                    activity.waiting(tokio::time::sleep(wait)).await;
+                    attempts += 1;
+                    continue;
+                }
+                _ => return Err(err),
+            },
+        };
+        let status = response.status();
+        if let Some(next) = hop.redirect(&response, plan.max_redirects, followed)? {
+            followed += 1;
+            redirects = Some((
+                redirects.map_or(fetch_start, |(start, _)| start),
+                Instant::now(),
+            ));
+            hop = next;
+            continue;
         }
+        if let Some(retry) = plan.retry.filter(|r| repeats < r.limit) {
+            if let Some(wait) = retry.wait_for_response(status, response.headers(), repeats + 1) {
+                if fits(deadline, wait) {
+                    drop(response);
+                    repeats += 1;
+                    activity.waiting(tokio::time::sleep(wait)).await;
+                    attempts += 1;
+                    continue;
+                }
+            }
+        }
+        break (response, fetch_start, connecting);
     };
 
+    let response_start = Instant::now();
     activity.moved(Phase::receive);
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
@@ -126,14 +200,127 @@ async fn send(
         .await;
 
     let status_code = u32::from(response.status().as_u16());
+    let peer = response.remote_addr();
+    let version = response.version();
     let bytes = read_body(response, plan.max_response_bytes, &activity).await?;
+    let profile = clock.map(|clock| {
+        Observed {
+            redirects,
+            fetch_start,
+            connecting,
+            body_end: hop.with_body.then(|| activity.body_end()).flatten(),
+            response_start,
+            response_end: Instant::now(),
+            peer,
+            version,
+            sent: if hop.with_body { total } else { 0 },
+            received: bytes.len() as u64,
+        }
+        .profile(&clock)
+    });
     Ok(UploadSuccess {
         status_code,
         data: String::from_utf8(bytes)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         header,
         cookies,
+        profile,
+        attempts: plan.retry.map(|_| attempts),
     })
+}
+
+/// Whether waiting `wait` from now still ends before the deadline.
+fn fits(deadline: Option<Instant>, wait: Duration) -> bool {
+    deadline.is_none_or(|at| Instant::now().checked_add(wait).is_some_and(|end| end < at))
+}
+
+/// One request of an upload's chain of redirects: where it goes, how, and with which headers.
+struct Hop {
+    url: Url,
+    method: Method,
+    headers: HeaderMap,
+    /// Whether it carries the file (a POST, or a 307/308 of one).
+    with_body: bool,
+}
+
+impl Hop {
+    /// The upload's own request: a POST with the file.
+    fn first(url: Url, headers: HeaderMap) -> Self {
+        Hop {
+            url,
+            method: Method::POST,
+            headers,
+            with_body: true,
+        }
+    }
+
+    /// The request a redirect response asks for, as browsers follow it: 301 and 302 turn a POST
+    /// into a GET, 303 anything into a GET, both without the body; 307 and 308 repeat the
+    /// request, body and all. `None` when `response` is not a redirect to follow (not 3xx, no
+    /// usable `Location`, or following is off: `maxRedirects` 0); an error for one redirect too
+    /// many, or one from `https:` to `http:`. `Authorization` and `Cookie` are dropped when the
+    /// origin changes.
+    fn redirect(
+        &self,
+        response: &Response,
+        max_redirects: u32,
+        followed: u32,
+    ) -> Result<Option<Hop>, UploadError> {
+        let status = response.status();
+        let keeps_body = match status {
+            StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
+            StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER => false,
+            _ => return Ok(None),
+        };
+        if max_redirects == 0 {
+            return Ok(None);
+        }
+        let Some(next) = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| self.url.join(l).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+        else {
+            return Ok(None);
+        };
+        if followed >= max_redirects {
+            return Err(UploadError::new(
+                ErrorCode::ERR_TOO_MANY_REDIRECTS,
+                format!("too many redirects (maxRedirects is {max_redirects})"),
+            ));
+        }
+        if self.url.scheme() == "https" && next.scheme() == "http" {
+            return Err(UploadError::new(
+                ErrorCode::ERR_INSECURE_REDIRECT,
+                "redirect from https: to http: refused",
+            ));
+        }
+        let mut headers = self.headers.clone();
+        if self.url.origin() != next.origin() {
+            headers.remove(AUTHORIZATION);
+            headers.remove(COOKIE);
+        }
+        let (method, with_body) = if keeps_body {
+            (self.method.clone(), self.with_body)
+        } else {
+            let method = if status == StatusCode::SEE_OTHER || self.method == Method::POST {
+                Method::GET
+            } else {
+                self.method.clone()
+            };
+            (method, false)
+        };
+        if !with_body {
+            headers.remove(CONTENT_TYPE);
+        }
+        Ok(Some(Hop {
+            url: next,
+            method,
+            headers,
+            with_body,
+        }))
+    }
 }
 
 /// Ends the body when the upload ends, however it ends (settled, aborted, timed out): not one

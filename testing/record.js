@@ -131,6 +131,11 @@ function throttle(pace) {
  */
 function readBody(req, { rec, pace, fin }) {
   const ended = new Promise((resolve) => req.on('end', resolve))
+  if (!hasBody(req)) {
+    // A request without a body (the GET that follows a 303) has nothing to parse.
+    req.resume()
+    return ended.then(() => fin.resolve(rec))
+  }
   const giveUp = (error) => {
     rec.parseError = error
     req.unpipe()
@@ -166,6 +171,12 @@ function readBody(req, { rec, pace, fin }) {
     fin.resolve(rec)
     return ended
   }, giveUp)
+}
+
+/** Whether `req` announces a body: a non-zero Content-Length, or Transfer-Encoding. */
+function hasBody(req) {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
 
 /** Hashes and counts one file part into `rec`; resolves when the part ends. */
