@@ -90,6 +90,15 @@ export declare enum ErrorCode {
   ERR_TLS_CERT_INVALID = 'ERR_TLS_CERT_INVALID',
   /** The response body is larger than `maxResponseBytes`. */
   ERR_RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE',
+  /** More redirects than `maxRedirects` allows. */
+  ERR_TOO_MANY_REDIRECTS = 'ERR_TOO_MANY_REDIRECTS',
+  /** A redirect from `https:` to `http:`, which would send the file and headers in clear text. */
+  ERR_INSECURE_REDIRECT = 'ERR_INSECURE_REDIRECT',
+  /**
+   * The proxy did not open a tunnel to the server: it answered `CONNECT` with another status
+   * than 2xx (407 when it wants credentials), or closed the connection.
+   */
+  ERR_PROXY = 'ERR_PROXY',
   /** Any other network or I/O failure. */
   ERR_NETWORK = 'ERR_NETWORK',
 }
@@ -144,6 +153,62 @@ export declare function reportCallbackError(source: string, detail: string): voi
 export declare function reportUnhandledFailure(errMsg: string): void
 
 /**
+ * The timings of an upload's final request, in milliseconds since the Unix epoch (as
+ * `Date.now()`), with its connection and byte counts (docs/API.md §4).
+ */
+export interface RequestProfile {
+  /** When the first request that was redirected started; `0` without redirects. */
+  redirectStart: number
+  /** When the head of the last redirect response arrived; `0` without redirects. */
+  redirectEnd: number
+  /** When the final request was handed to the HTTP client. */
+  fetchStart: number
+  /**
+   * When a new connection was begun (name resolution, TCP, proxy tunnel, TLS); `fetchStart`
+   * on a reused connection.
+   */
+  connectStart: number
+  /** When that connection was ready; `fetchStart` on a reused connection. */
+  connectEnd: number
+  /** When the request head went to the connection: the later of `fetchStart` and `connectEnd`. */
+  requestStart: number
+  /**
+   * When the last byte of the body was handed to the connection (`requestStart` for a
+   * request without a body, after a 303).
+   */
+  requestEnd: number
+  /** When the response head arrived. */
+  responseStart: number
+  /** When the last byte of the response body arrived. */
+  responseEnd: number
+  /** The address the connection went to (the proxy's, through a proxy). */
+  peerIP?: string
+  /** Its port. */
+  port?: number
+  /** Whether the request went out on a kept-alive connection. */
+  socketReused: boolean
+  /** The request body's bytes (head and framing of the protocol not counted). */
+  sendBytesCount: number
+  /** The response body's bytes, after decoding (gzip, brotli, …). */
+  receivedBytedCount: number
+  /** `http1.1`, `h2`, or `http1.0`, as WeChat names them. */
+  protocol: string
+}
+
+/** The caller's `retry` option. */
+export interface RetryRequest {
+  /** How many times a failed attempt may be repeated (absent: 2). */
+  limit?: number
+  /** The wait before the first repeat in milliseconds, doubled for each next one (absent: 1000). */
+  backoff?: number
+  /**
+   * The longest `Retry-After` honoured in milliseconds (absent: 60000); a longer one ends the
+   * retries with the 429/503 response as the result.
+   */
+  maxRetryAfter?: number
+}
+
+/**
  * How an upload ended, as the native promise of `start` resolves (it never rejects):
  * `{ outcome: 'success', statusCode, data, header, cookies }` or
  * `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
@@ -153,7 +218,9 @@ export type UploadOutcome =
     statusCode: number; /** The response body, decoded as UTF-8. */
     data: string; /** The response headers, as in `onHeadersReceived`. */
     header: any; /** The `Set-Cookie` values, `[]` when none. */
-  cookies: Array<string> }
+    cookies: Array<string>; /** The timings, with `enableProfile`. */
+    profile?: RequestProfile; /** How many times the upload was sent, with `retry`. */
+  attempts?: number }
   | { outcome: 'failure'; /** The stable error code. */
     code: ErrorCode; /** The reason that follows `uploadFile:fail `. */
     reason: string; /** For a timeout: where the upload was. */
@@ -191,4 +258,18 @@ export interface UploadRequest {
    * a JavaScript string can hold.
    */
   maxResponseBytes?: number
+  /**
+   * `maxRedirects`: how many redirects are followed; absent means the default (10), `0`
+   * returns the 3xx response as the result.
+   */
+  maxRedirects?: number
+  /**
+   * `proxy`: a proxy URL for every request of this upload, or `false` for none; absent means
+   * the proxy environment variables.
+   */
+  proxy?: string | boolean
+  /** `retry`: absent means no retries. */
+  retry?: RetryRequest
+  /** `enableProfile`: add the request's timings to the result. */
+  enableProfile?: boolean
 }

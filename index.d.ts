@@ -3,10 +3,18 @@
  * Compatible with Taro's `uploadFile.Option`, `uploadFile.SuccessCallbackResult`,
  * `UploadTask` and `UploadTaskPromise`.
  */
-import { UploadTask as NativeUploadTask, ErrorCode, type Phase } from './binding'
+import { UploadTask as NativeUploadTask, ErrorCode, type Phase, type RequestProfile } from './binding'
 
 export { ErrorCode } from './binding'
-export type { ProgressEvent, HeadersEvent, UploadRequest, UploadOutcome, NameValue } from './binding'
+export type {
+  ProgressEvent,
+  HeadersEvent,
+  UploadRequest,
+  UploadOutcome,
+  NameValue,
+  RequestProfile,
+  RetryRequest,
+} from './binding'
 
 /** Any plain object, as Taro's `TaroGeneral.IAnyObject`. */
 export interface IAnyObject {
@@ -97,8 +105,30 @@ export declare namespace uploadFile {
     enableHttp2?: boolean | null
     /** Accepted and ignored. */
     enableQuic?: boolean
-    /** Accepted and ignored. */
-    enableProfile?: boolean
+    /**
+     * How many redirects are followed (301/302/303 as a GET without body, 307/308 with the file
+     * sent again). `0`: none, the 3xx is the result. `null` or absent: 10.
+     */
+    maxRedirects?: number | null
+    /**
+     * A proxy URL (`http://user:password@host:port`) for this upload, or `false` for none.
+     * `null` or absent: the proxy environment variables (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY).
+     */
+    proxy?: string | false | null
+    /**
+     * Send the upload again (re-opening the file) when the connection was refused or reset
+     * before any response byte, or on 429/503. `null` or absent: never.
+     */
+    retry?: {
+      /** How many times it may be sent again. Default 2. */
+      limit?: number | null
+      /** Milliseconds before the first repeat, doubled for each next one. Default 1000. */
+      backoff?: number | null
+      /** The longest `Retry-After` honoured, in milliseconds. Default 60000. */
+      maxRetryAfter?: number | null
+    } | null
+    /** `true`: the result has `profile`, the request's timings. */
+    enableProfile?: boolean | null
     /** Called with the result when a response arrived, whatever its status. */
     success?: (result: SuccessCallbackResult) => void
     /** Called with the error when the upload failed. */
@@ -118,6 +148,10 @@ export declare namespace uploadFile {
     header: IAnyObject
     /** The `Set-Cookie` values, `[]` when none. */
     cookies: string[]
+    /** With `retry`: how many times the upload was sent. */
+    attempts?: number
+    /** With `enableProfile: true`: the timings of the request that produced the result. */
+    profile?: RequestProfile
   }
 }
 

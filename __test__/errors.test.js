@@ -18,6 +18,7 @@ const { closedPort, makeTempFile, within } = require('../testing')
 const { rawServer: rawTcpServer, afterHead, nodeOpenError } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 const { runFixture, PACKAGE_DIR } = require('./helpers/child.js')
+const { startProxy } = require('./helpers/proxy.js')
 const { recordingCallbacks, failureReport } = require('./fixtures/failure-report.js')
 
 const { uploadFile, ErrorCode } = api
@@ -414,6 +415,59 @@ const scenarios = {
       const rec = await within(endpoint.received(), 10000, 'the request')
       t.true(rec.completed, 'the whole upload arrived: only the response was refused')
       return { report, errMsg: 'uploadFile:fail response too large (over maxResponseBytes, 100 bytes)' }
+    },
+  },
+
+  ERR_TOO_MANY_REDIRECTS: {
+    title: 'a 302 to a 302 to the target, with maxRedirects 1',
+    async run(t) {
+      const target = server.endpoint()
+      const second = server.endpoint({ status: 302, headers: { location: target.url } })
+      const first = server.endpoint({ status: 302, headers: { location: second.url } })
+      const { report } = await failureOf(
+        upload({ url: first.url, filePath: small.path, name: 'file', maxRedirects: 1 }),
+      )
+      t.is(second.records().length, 1, 'the first redirect was followed')
+      t.is(target.records().length, 0)
+      return { report, errMsg: 'uploadFile:fail too many redirects (maxRedirects is 1)' }
+    },
+  },
+
+  ERR_INSECURE_REDIRECT: {
+    title: 'https: a 307 to an http: URL',
+    async run(t) {
+      const plain = server.endpoint()
+      const first = tlsServer.endpoint({ status: 307, headers: { location: plain.url } })
+      const { report } = await failureOf(
+        upload({ url: first.url, filePath: small.path, name: 'file', ca: tlsServer.ca }),
+      )
+      t.is(plain.records().length, 0)
+      return { report, errMsg: 'uploadFile:fail redirect from https: to http: refused' }
+    },
+  },
+
+  ERR_PROXY: {
+    title: 'https: through a proxy that answers CONNECT with 407',
+    async run(t) {
+      const proxy = await startProxy({ auth: 'user:right' })
+      t.teardown(() => proxy.close())
+      const endpoint = tlsServer.endpoint()
+      const { report } = await failureOf(
+        upload({
+          url: endpoint.url,
+          filePath: small.path,
+          name: 'file',
+          ca: tlsServer.ca,
+          proxy: `http://user:wrong@127.0.0.1:${proxy.port}`,
+        }),
+      )
+      t.is(endpoint.records().length, 0)
+      t.deepEqual(
+        proxy.records.map((r) => r.method),
+        ['CONNECT'],
+      )
+      t.notRegex(report.errMsg, /wrong/)
+      return { report }
     },
   },
 

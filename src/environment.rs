@@ -103,9 +103,15 @@ impl ProxyEnv {
         .filter_map(|(name, url)| Some((name, url.as_deref()?)))
     }
 
-    /// This environment as a choice: none when no proxy variable is set.
+    /// This environment as a choice: none when no proxy variable is set, or when `NO_PROXY`
+    /// holds `*` (every host, as curl reads it; reqwest's matcher would apply it to names only,
+    /// not to IP addresses).
     pub fn into_choice(self) -> ProxyChoice {
-        if self.urls().next().is_none() {
+        let exempts_all = self
+            .no
+            .as_deref()
+            .is_some_and(|list| list.split(',').any(|entry| entry.trim() == "*"));
+        if exempts_all || self.urls().next().is_none() {
             ProxyChoice::None
         } else {
             ProxyChoice::Env(self)
@@ -243,4 +249,25 @@ fn configured() -> ClientBuilder {
         .zstd(true)
         .tcp_nodelay(true)
         .connector_layer(MarkNewConnections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_proxy_star_exempts_every_host() {
+        let env = |no: &str| ProxyEnv {
+            http: Some("http://127.0.0.1:1".into()),
+            no: Some(no.into()),
+            ..ProxyEnv::default()
+        };
+        assert_eq!(env("*").into_choice(), ProxyChoice::None);
+        assert_eq!(env("example.com, *").into_choice(), ProxyChoice::None);
+        assert!(matches!(
+            env("example.com").into_choice(),
+            ProxyChoice::Env(_)
+        ));
+        assert_eq!(ProxyEnv::default().into_choice(), ProxyChoice::None);
+    }
 }

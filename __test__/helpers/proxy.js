@@ -1,0 +1,88 @@
+'use strict'
+
+/**
+ * A real HTTP proxy on 127.0.0.1 for the proxy tests: `CONNECT host:port` opens a TCP tunnel
+ * (for https: URLs), and an absolute-form request (`POST http://host:port/path`) is forwarded
+ * (for http: URLs). With `auth` it wants `Proxy-Authorization: Basic <auth in base64>` and
+ * answers 407 otherwise. It records what it was asked.
+ */
+
+const http = require('node:http')
+const net = require('node:net')
+
+/**
+ * @typedef {object} ProxyRecord
+ * @property {string} method   `CONNECT`, or the forwarded method
+ * @property {string} target   `host:port` for CONNECT, the absolute URL otherwise
+ * @property {string | undefined} authorization  the Proxy-Authorization header received
+ */
+
+/**
+ * Starts the proxy.
+ * @param {{ auth?: string }} [options]  `user:password` the proxy insists on
+ * @returns {Promise<{ url: string, port: number, records: ProxyRecord[], close(): Promise<void> }>}
+ */
+async function startProxy({ auth } = {}) {
+  const records = []
+  const sockets = new Set()
+  const expected = auth && `Basic ${Buffer.from(auth).toString('base64')}`
+  const allowed = (req) => !expected || req.headers['proxy-authorization'] === expected
+
+  const server = http.createServer((req, res) => {
+    records.push({ method: req.method, target: req.url, authorization: req.headers['proxy-authorization'] })
+    if (!allowed(req)) {
+      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="test"', 'Content-Length': '0' })
+      res.end()
+      req.resume()
+      return
+    }
+    const target = new URL(req.url)
+    const headers = { ...req.headers }
+    delete headers['proxy-authorization']
+    delete headers['proxy-connection']
+    const forward = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers },
+      (answer) => {
+        res.writeHead(answer.statusCode, answer.headers)
+        answer.pipe(res)
+      },
+    )
+    forward.on('error', () => res.destroy())
+    req.pipe(forward)
+  })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  server.on('connect', (req, client, head) => {
+    records.push({ method: 'CONNECT', target: req.url, authorization: req.headers['proxy-authorization'] })
+    if (!allowed(req)) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n')
+      return
+    }
+    const [host, port] = req.url.split(':')
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+      if (head.length) upstream.write(head)
+      upstream.pipe(client)
+      client.pipe(upstream)
+    })
+    sockets.add(upstream)
+    upstream.on('close', () => sockets.delete(upstream))
+    upstream.on('error', () => client.destroy())
+    client.on('error', () => upstream.destroy())
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    records,
+    close() {
+      for (const socket of sockets) socket.destroy()
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+module.exports = { startProxy }

@@ -1,0 +1,195 @@
+'use strict'
+
+// Proxies (docs/API.md §2, `proxy`): HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY (and lower
+// case) from the environment, read when each upload starts; the `proxy` option overrides them
+// (`false` for none). Against a real proxy on 127.0.0.1 (helpers/proxy.js: CONNECT tunnels and
+// forwarded requests, Basic credentials) in front of the recording test servers.
+
+const test = require('ava')
+const { uploadFile } = require('../index.js')
+const { closedPort, startServer, within } = require('../testing')
+const { startProxy } = require('./helpers/proxy.js')
+const { useServer, useTempFile } = require('./helpers/setup.js')
+
+const server = useServer(test)
+const file = useTempFile(test, 1024 * 1024, { name: 'proxied.bin' })
+
+let tls
+test.before(async () => {
+  tls = await startServer({ tls: true })
+})
+test.after.always(() => tls?.close())
+
+const VARIABLES = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+  'NO_PROXY',
+  'no_proxy',
+]
+
+/** Runs `fn` with exactly these proxy variables set, and restores the environment after. */
+async function withEnv(vars, fn) {
+  const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]))
+  for (const name of VARIABLES) delete process.env[name]
+  Object.assign(process.env, vars)
+  try {
+    return await fn()
+  } finally {
+    for (const name of VARIABLES) {
+      if (saved[name] === undefined) delete process.env[name]
+      else process.env[name] = saved[name]
+    }
+  }
+}
+
+const upload = (options) =>
+  within(uploadFile({ filePath: file.path, name: 'file', ...options }), 15000, 'settlement').then(
+    (res) => ({ res }),
+    (error) => ({ error }),
+  )
+
+async function proxyFor(t, options) {
+  const proxy = await startProxy(options)
+  t.teardown(() => proxy.close())
+  return proxy
+}
+
+test.serial('HTTPS_PROXY carries https: uploads through a CONNECT tunnel, byte-exact', async (t) => {
+  const proxy = await proxyFor(t)
+  const endpoint = tls.endpoint()
+  const { res, error } = await withEnv({ HTTPS_PROXY: proxy.url }, () => upload({ url: endpoint.url, ca: tls.ca }))
+  t.falsy(error, error?.errMsg)
+  t.is(res.statusCode, 200)
+  t.deepEqual(
+    proxy.records.map((r) => [r.method, r.target]),
+    [['CONNECT', `127.0.0.1:${tls.port}`]],
+  )
+  t.is((await endpoint.received()).file.sha256, file.sha256)
+})
+
+test.serial('HTTP_PROXY forwards http: uploads; HTTPS_PROXY alone leaves them direct', async (t) => {
+  const proxy = await proxyFor(t)
+  const direct = server.endpoint()
+  await withEnv({ HTTPS_PROXY: proxy.url }, () => upload({ url: direct.url }))
+  t.is(proxy.records.length, 0, 'HTTPS_PROXY is for https: URLs only')
+  t.is((await direct.received()).file.sha256, file.sha256)
+
+  const forwarded = server.endpoint()
+  const { res, error } = await withEnv({ HTTP_PROXY: proxy.url }, () => upload({ url: forwarded.url }))
+  t.falsy(error, error?.errMsg)
+  t.is(res.statusCode, 200)
+  t.deepEqual(
+    proxy.records.map((r) => [r.method, r.target]),
+    [['POST', forwarded.url]],
+  )
+  t.is((await forwarded.received()).file.sha256, file.sha256)
+})
+
+test.serial('lower-case variables and ALL_PROXY work too', async (t) => {
+  const proxy = await proxyFor(t)
+  await withEnv({ https_proxy: proxy.url }, () => upload({ url: tls.endpoint().url, ca: tls.ca }))
+  await withEnv({ http_proxy: proxy.url }, () => upload({ url: server.endpoint().url }))
+  await withEnv({ ALL_PROXY: proxy.url }, () => upload({ url: server.endpoint().url }))
+  t.deepEqual(
+    proxy.records.map((r) => r.method),
+    ['CONNECT', 'POST', 'POST'],
+  )
+})
+
+test.serial('NO_PROXY sends the hosts it names directly', async (t) => {
+  const proxy = await proxyFor(t)
+  for (const exempt of ['127.0.0.1', '127.0.0.0/8', '*']) {
+    const endpoint = server.endpoint()
+    const { error } = await withEnv({ HTTP_PROXY: proxy.url, NO_PROXY: exempt }, () => upload({ url: endpoint.url }))
+    t.falsy(error, error?.errMsg)
+    t.is((await endpoint.received()).file.sha256, file.sha256)
+  }
+  await withEnv({ HTTP_PROXY: proxy.url, no_proxy: 'example.com' }, () => upload({ url: server.endpoint().url }))
+  t.is(proxy.records.length, 1, 'only the upload to a host NO_PROXY does not name went through the proxy')
+})
+
+test.serial('the environment is read when each upload starts', async (t) => {
+  const proxy = await proxyFor(t)
+  await withEnv({}, () => upload({ url: server.endpoint().url }))
+  await withEnv({ HTTP_PROXY: proxy.url }, () => upload({ url: server.endpoint().url }))
+  await withEnv({}, () => upload({ url: server.endpoint().url }))
+  t.is(proxy.records.length, 1)
+})
+
+test.serial('`proxy` overrides the environment; `proxy: false` ignores it', async (t) => {
+  const fromEnv = await proxyFor(t)
+  const chosen = await proxyFor(t)
+  await withEnv({ HTTP_PROXY: fromEnv.url, HTTPS_PROXY: fromEnv.url }, async () => {
+    await upload({ url: server.endpoint().url, proxy: chosen.url })
+    await upload({ url: tls.endpoint().url, ca: tls.ca, proxy: chosen.url })
+    const direct = server.endpoint()
+    const { error } = await upload({ url: direct.url, proxy: false })
+    t.falsy(error, error?.errMsg)
+    t.is((await direct.received()).file.sha256, file.sha256)
+  })
+  t.is(fromEnv.records.length, 0)
+  t.deepEqual(
+    chosen.records.map((r) => r.method),
+    ['POST', 'CONNECT'],
+  )
+})
+
+test.serial('an unusable proxy variable is a parameter error that names the variable, not its value', async (t) => {
+  const { error } = await withEnv({ HTTP_PROXY: 'socks5://user:hunter2@127.0.0.1:1' }, () =>
+    upload({ url: server.endpoint().url }),
+  )
+  t.is(error.code, 'ERR_INVALID_ARG_VALUE')
+  t.regex(error.errMsg, /HTTP_PROXY/)
+  t.notRegex(error.errMsg, /hunter2/)
+})
+
+test('credentials in the proxy URL are sent as Basic Proxy-Authorization, for tunnels and forwarding', async (t) => {
+  const proxy = await proxyFor(t, { auth: 'alice:p@ss word' })
+  const url = `http://alice:${encodeURIComponent('p@ss word')}@127.0.0.1:${proxy.port}`
+  const viaTunnel = tls.endpoint()
+  const tunnelled = await upload({ url: viaTunnel.url, ca: tls.ca, proxy: url })
+  t.falsy(tunnelled.error, tunnelled.error?.errMsg)
+  t.is((await viaTunnel.received()).file.sha256, file.sha256)
+  const forwarded = await upload({ url: server.endpoint().url, proxy: url })
+  t.is(forwarded.res?.statusCode, 200)
+  const expected = `Basic ${Buffer.from('alice:p@ss word').toString('base64')}`
+  t.deepEqual(
+    proxy.records.map((r) => r.authorization),
+    [expected, expected],
+  )
+})
+
+test('a proxy that refuses the tunnel fails with ERR_PROXY; no password in any errMsg', async (t) => {
+  const proxy = await proxyFor(t, { auth: 'alice:right' })
+  const wrong = `http://alice:hunter2@127.0.0.1:${proxy.port}`
+  const tunnel = await upload({ url: tls.endpoint().url, ca: tls.ca, proxy: wrong })
+  t.is(tunnel.error?.code, 'ERR_PROXY')
+  t.notRegex(tunnel.error.errMsg, /hunter2|alice/)
+  // Forwarding: the proxy's 407 is the response, as any HTTP status is.
+  const forwarded = await upload({ url: server.endpoint().url, proxy: wrong })
+  t.is(forwarded.res?.statusCode, 407)
+
+  const nobody = `http://alice:hunter2@127.0.0.1:${await closedPort()}`
+  for (const url of [tls.endpoint().url, server.endpoint().url]) {
+    const { error } = await upload({ url, ca: tls.ca, proxy: nobody })
+    t.is(error?.code, 'ECONNREFUSED')
+    t.notRegex(error.errMsg, /hunter2|alice/)
+  }
+})
+
+test('`proxy` must be a proxy URL or false', async (t) => {
+  for (const [proxy, code] of [
+    [true, 'ERR_INVALID_ARG_TYPE'],
+    [42, 'ERR_INVALID_ARG_TYPE'],
+    ['ftp://user:hunter2@127.0.0.1:21', 'ERR_INVALID_ARG_VALUE'],
+    ['http://user:hunter2@[::1', 'ERR_INVALID_ARG_VALUE'],
+  ]) {
+    const { error } = await upload({ url: server.endpoint().url, proxy })
+    t.is(error?.code, code, String(proxy))
+    t.notRegex(error.errMsg, /hunter2/)
+  }
+})
