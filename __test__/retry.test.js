@@ -70,7 +70,7 @@ const settle = (task) =>
 
 test('a connection reset before any response byte is retried; the file arrives whole; attempts counted', async (t) => {
   const front = await scripted(t, ['reset', 'reset-midway'])
-  const task = start({ url: front.url, retry: { limit: 2, backoff: 20 }, maxBytesPerSecond: 4 * 1024 * 1024 })
+  const task = start({ url: front.url, retry: { limit: 2, backoff: 20 }, maxBytesPerSecond: 1024 * 1024 }) // ~0.5 s per body
   const events = []
   task.onProgressUpdate((e) => events.push(e.totalBytesSent))
   const { res, error } = await settle(task)
