@@ -46,16 +46,16 @@ const EXIT_FAMILIES = [
   {
     status: 4,
     key: 'network',
-    meaning: 'network failure: refused, unresolved, reset or closed connection',
-    codes: ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'EPIPE', 'ERR_NETWORK'],
+    meaning: 'network failure: refused, unresolved, reset or closed connection, a proxy that refused the tunnel',
+    codes: ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'EPIPE', 'ERR_PROXY', 'ERR_NETWORK'],
   },
   { status: 5, key: 'tls', meaning: "the server's TLS certificate was rejected", codes: ['ERR_TLS_CERT_INVALID'] },
   { status: 6, key: 'timeout', meaning: 'the --timeout deadline passed', codes: ['ETIMEDOUT'] },
   {
     status: 7,
     key: 'response',
-    meaning: 'the file was sent, but the response was refused (larger than the limit)',
-    codes: ['ERR_RESPONSE_TOO_LARGE'],
+    meaning: 'the file was sent, but the response was refused (larger than the limit, or a redirect not followed)',
+    codes: ['ERR_RESPONSE_TOO_LARGE', 'ERR_TOO_MANY_REDIRECTS', 'ERR_INSECURE_REDIRECT'],
   },
   { status: 22, key: 'fail', meaning: "--fail and a response status of 400 or more (as curl's)", codes: [] },
   {

@@ -24,6 +24,11 @@ async function typed(): Promise<void> {
     ca: [Buffer.from('-----BEGIN CERTIFICATE-----'), '-----BEGIN CERTIFICATE-----'],
     fileName: 'a.bin',
     signal: AbortSignal.timeout(30000),
+    enableHttp2: true,
+    maxRedirects: 5,
+    proxy: 'http://user:password@127.0.0.1:3128',
+    retry: { limit: 3, backoff: 500, maxRetryAfter: null },
+    enableProfile: true,
     success: (res) => res.statusCode.toFixed(),
     fail: (err) => err.code,
     complete: () => {},
@@ -45,7 +50,11 @@ async function typed(): Promise<void> {
     const status: number = res.statusCode
     const data: string = res.data
     const cookies: string[] = res.cookies
-    void [status, data, cookies]
+    const attempts: number | undefined = res.attempts
+    const reused: boolean | undefined = res.profile?.socketReused
+    const peer: string | undefined = res.profile?.peerIP
+    const received: number | undefined = res.profile?.receivedBytedCount
+    void [status, data, cookies, attempts, reused, peer, received]
   } catch (err) {
     if (isUploadError(err)) {
       const code: UploadErrorCode = err.code
@@ -57,6 +66,11 @@ async function typed(): Promise<void> {
   }
 }
 void typed
+
+// @ts-expect-error `proxy: true` is not an option: a URL or false
+uploadFile({ url: 'http://127.0.0.1:1/up', filePath: '/tmp/a.bin', name: 'file', proxy: true })
+// @ts-expect-error `retry` is an object
+uploadFile({ url: 'http://127.0.0.1:1/up', filePath: '/tmp/a.bin', name: 'file', retry: 3 })
 
 // @ts-expect-error url is required
 uploadFile({ filePath: '/tmp/a', name: 'file' })
