@@ -11,6 +11,7 @@ const fs = require('node:fs')
 const test = require('ava')
 const { uploadFile, isUploadError } = require('../index.js')
 const { makeTempFile, startServer, within } = require('../testing')
+const { afterHead, rawServer } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const server = useServer(test)
@@ -160,4 +161,26 @@ test('maxRedirects must be a non-negative integer', async (t) => {
     const error = await t.throwsAsync(upload({ url: server.endpoint().url, maxRedirects }))
     t.is(error.code, code, String(maxRedirects))
   }
+})
+
+test('a 307 sent before the body was read: the first body stops, its connection closes, the file goes to the new location', async (t) => {
+  const big = await makeTempFile(64 * 1024 * 1024, { name: 'early.bin', randomUpTo: 1024 * 1024 })
+  t.teardown(() => big.remove())
+  const target = server.endpoint()
+  let first
+  const raw = await rawServer(t, (socket) => {
+    let bytes = 0
+    first = { closed: new Promise((resolve) => socket.once('close', resolve)), bytes: () => bytes }
+    socket.on('data', (chunk) => {
+      bytes += chunk.length
+    })
+    afterHead(socket, () => {
+      socket.write(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ${target.url}\r\nContent-Length: 0\r\n\r\n`)
+    })
+  })
+  const res = await upload({ url: raw.url, filePath: big.path })
+  t.is(res.statusCode, 200)
+  t.is((await target.received()).file.sha256, big.sha256)
+  await within(first.closed, 10000, 'the close of the first connection')
+  t.true(first.bytes() < big.size / 2, `the first server read ${first.bytes()} bytes, not the whole body again`)
 })

@@ -93,6 +93,7 @@ async fn send(
     let mut stop = Stop {
         _body: body_token.clone().drop_guard(),
         files: Vec::with_capacity(2),
+        attempt: None,
     };
     let total = layout.content_length(file_len);
     let proxied = plan.client.proxy != ProxyChoice::None;
@@ -104,12 +105,17 @@ async fn send(
     let mut repeats: u32 = 0;
     let mut sent_again = false;
     let (response, fetch_start, connecting) = loop {
+        // What an earlier request of this upload still sends (a server that answered a redirect,
+        // 429 or 503 before reading the whole body) stops now: its body ends and its file closes.
+        stop.end_attempt();
         let fetch_start = Instant::now();
         let request = if hop.with_body {
             let file = match source.take() {
                 Some(file) => file,
                 None => FileSource::reopen(&plan.file_path, file_len).await?,
             };
+            let attempt_token = body_token.child_token();
+            stop.attempt = Some((attempt_token.clone(), file.closer()));
             stop.files.push(file.closer());
             // A body sent again reports its progress from 0 again.
             let progress = Arc::new(ProgressReporter::new(total, listeners.clone()));
@@ -118,7 +124,7 @@ async fn send(
                 file,
                 progress.clone(),
                 activity.clone(),
-                body_token.clone(),
+                attempt_token,
             )
             .paced(plan.max_bytes_per_second);
             let request = client
@@ -331,6 +337,18 @@ impl Hop {
 struct Stop {
     _body: DropGuard,
     files: Vec<FileCloser>,
+    /// The body of the request in flight, and its file.
+    attempt: Option<(CancellationToken, FileCloser)>,
+}
+
+impl Stop {
+    /// Ends the body of the request before this one, if it is still being sent.
+    fn end_attempt(&mut self) {
+        if let Some((token, file)) = self.attempt.take() {
+            token.cancel();
+            file.close();
+        }
+    }
 }
 
 impl Drop for Stop {
