@@ -15,6 +15,18 @@ const { useServer, useTempFile } = require('./helpers/setup.js')
 const server = useServer(test)
 const file = useTempFile(test, 512 * 1024, { name: 'retry.bin' })
 
+/** A request handler that passes the request to `target` (an endpoint) and its answer back. */
+function forwardTo(target) {
+  return (req, res) => {
+    const forward = http.request(target.url, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers)
+      answer.pipe(res)
+    })
+    forward.on('error', () => res.destroy())
+    req.pipe(forward)
+  }
+}
+
 /**
  * A server that answers request n as `script[n]` says: `'reset'` destroys the connection as the
  * request arrives, `'reset-midway'` once half the file arrived (still before any response byte), `{ status, headers }` answers that, and anything past the script is forwarded
@@ -23,6 +35,7 @@ const file = useTempFile(test, 512 * 1024, { name: 'retry.bin' })
 async function scripted(t, script) {
   const target = server.endpoint()
   const state = { seen: 0, target }
+  const forward = forwardTo(target)
   const front = http.createServer((req, res) => {
     const step = script[state.seen++]
     if (step === 'reset') {
@@ -45,12 +58,7 @@ async function scripted(t, script) {
       })
       return
     }
-    const forward = http.request(target.url, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    forward.on('error', () => res.destroy())
-    req.pipe(forward)
+    forward(req, res)
   })
   await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve))
   t.teardown(() => {
@@ -106,13 +114,7 @@ test('a refused connection is retried: a server that starts listening during the
   const port = await closedPort()
   const target = server.endpoint()
   const task = start({ url: `http://127.0.0.1:${port}/up`, retry: { limit: 1, backoff: 1500 } })
-  const late = http.createServer((req, res) => {
-    const forward = http.request(target.url, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    req.pipe(forward)
-  })
+  const late = http.createServer(forwardTo(target))
   t.teardown(() => {
     late.closeAllConnections()
     late.close()
