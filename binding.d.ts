@@ -139,6 +139,9 @@ export interface ProgressEvent {
   totalBytesExpectedToSend: number
 }
 
+/** The names of the environment variables an upload's proxy settings are read from. */
+export declare function proxyVariables(): Array<string>
+
 /**
  * Reports a JavaScript callback that threw: `source` names it, `detail` is what it threw
  * (its stack, or the value as text). For `index.js`; it never throws.
@@ -272,4 +275,9 @@ export interface UploadRequest {
   retry?: RetryRequest
   /** `enableProfile`: add the request's timings to the result. */
   enableProfile?: boolean
+  /**
+   * The variables of `PROXY_VARIABLES` that `process.env` has, copied when the upload
+   * started; read only when `proxy` is absent.
+   */
+  environment?: Array<NameValue>
 }

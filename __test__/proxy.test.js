@@ -5,6 +5,9 @@
 // (`false` for none). Against a real proxy on 127.0.0.1 (helpers/proxy.js: CONNECT tunnels and
 // forwarded requests, Basic credentials) in front of the recording test servers.
 
+const path = require('node:path')
+const { once } = require('node:events')
+const { Worker } = require('node:worker_threads')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { closedPort, startServer, within } = require('../testing')
@@ -145,6 +148,38 @@ test.serial('an unusable proxy variable is a parameter error that names the vari
   t.is(error.code, 'ERR_INVALID_ARG_VALUE')
   t.regex(error.errMsg, /HTTP_PROXY/)
   t.notRegex(error.errMsg, /hunter2/)
+})
+
+test("a worker thread's own process.env applies to the uploads it starts", async (t) => {
+  // A worker's process.env is its own copy: the process environment never sees what it sets.
+  const proxy = await proxyFor(t)
+  const endpoint = server.endpoint()
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads')
+    process.env.HTTP_PROXY = workerData.proxy
+    const { uploadFile } = require(workerData.index)
+    uploadFile({ url: workerData.url, filePath: workerData.file, name: 'file' }).then(
+      (res) => parentPort.postMessage(res.statusCode),
+      (error) => parentPort.postMessage(error.code),
+    )`,
+    {
+      eval: true,
+      workerData: {
+        proxy: proxy.url,
+        index: path.join(__dirname, '..', 'index.js'),
+        url: endpoint.url,
+        file: file.path,
+      },
+    },
+  )
+  t.teardown(() => worker.terminate())
+  const [outcome] = await within(once(worker, 'message'), 15000, "the worker's upload")
+  t.is(outcome, 200)
+  t.deepEqual(
+    proxy.records.map((r) => [r.method, r.target]),
+    [['POST', endpoint.url]],
+  )
+  t.is(process.env.HTTP_PROXY, undefined)
 })
 
 test('credentials in the proxy URL are sent as Basic Proxy-Authorization, for tunnels and forwarding', async (t) => {

@@ -8,7 +8,23 @@
  */
 
 const path = require('node:path')
-const { ErrorCode } = require('./native.js')
+const { ErrorCode, proxyVariables } = require('./native.js')
+
+/** The environment variables the native side reads the proxy settings from (src/environment.rs). */
+const PROXY_VARIABLES = proxyVariables()
+
+/**
+ * Those of them that `process.env` has, as `{ name, value }` pairs: read when each upload starts,
+ * from this thread's `process.env` (a worker's own copy included), as Node users set them.
+ */
+function proxyEnvironment() {
+  const pairs = []
+  for (const name of PROXY_VARIABLES) {
+    const value = process.env[name]
+    if (value !== undefined) pairs.push({ name, value })
+  }
+  return pairs
+}
 
 /** A failure found before the upload starts, as the native side reports one: `{ code, reason }`. */
 function parameterFailure(code, detail, cause) {
@@ -247,6 +263,7 @@ function buildRequest(values) {
     enableHttp2: values.enableHttp2 === true,
     maxRedirects: isAbsent(maxRedirects) ? undefined : maxRedirects,
     proxy: isAbsent(proxy) ? undefined : proxy,
+    environment: isAbsent(proxy) ? proxyEnvironment() : undefined,
     retry: retryOption(values.retry),
     enableProfile: values.enableProfile === true,
   }

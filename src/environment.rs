@@ -54,10 +54,30 @@ pub enum ProxyChoice {
     Env(ProxyEnv),
 }
 
-/// The proxy environment variables, read on the JavaScript thread when an upload starts (so a
-/// change to `process.env` applies to the next upload, and no other thread reads the environment
-/// while JavaScript may write it). Upper case first, then lower case, as curl and reqwest read
-/// them; an empty value is unset.
+/// The environment variables the proxy settings are read from (and `REQUEST_METHOD`, which
+/// marks a CGI program). `lib/options.js` copies these from `process.env` when each upload
+/// starts: what JavaScript sees there, a worker's own copy included, is what applies.
+pub const PROXY_VARIABLES: [&str; 9] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "REQUEST_METHOD",
+];
+
+/// The names of the environment variables an upload's proxy settings are read from.
+#[napi_derive::napi]
+#[cfg_attr(test, allow(dead_code))] // only JavaScript calls it
+pub fn proxy_variables() -> Vec<&'static str> {
+    PROXY_VARIABLES.to_vec()
+}
+
+/// The proxy settings of the environment. Upper case first, then lower case, as curl and reqwest
+/// read them; an empty value is unset.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProxyEnv {
     /// `HTTPS_PROXY`: for `https:` URLs.
@@ -72,14 +92,17 @@ pub struct ProxyEnv {
 }
 
 impl ProxyEnv {
-    /// The proxy variables of the process environment now.
-    pub fn read() -> Self {
-        let var = |names: [&str; 2]| {
-            names
+    /// The settings of these variables (`name`, `value` pairs of [`PROXY_VARIABLES`]; other
+    /// names are ignored).
+    pub fn from_pairs<'a>(vars: impl IntoIterator<Item = (&'a str, &'a str)> + Clone) -> Self {
+        let lookup = |name: &str| {
+            vars.clone()
                 .into_iter()
-                .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
+                .find(|(n, v)| *n == name && !v.trim().is_empty())
+                .map(|(_, v)| v.to_string())
         };
-        let cgi = std::env::var_os("REQUEST_METHOD").is_some();
+        let var = |names: [&str; 2]| names.into_iter().find_map(lookup);
+        let cgi = lookup("REQUEST_METHOD").is_some();
         ProxyEnv {
             https: var(["HTTPS_PROXY", "https_proxy"]),
             http: if cgi {
@@ -254,6 +277,33 @@ fn configured() -> ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_upper_case_first_and_httpoxy() {
+        let env = ProxyEnv::from_pairs([
+            ("https_proxy", "http://lower:1"),
+            ("HTTPS_PROXY", "http://upper:1"),
+            ("http_proxy", "http://lower:2"),
+            ("no_proxy", " "),
+        ]);
+        assert_eq!(env.https.as_deref(), Some("http://upper:1"));
+        assert_eq!(env.http.as_deref(), Some("http://lower:2"));
+        assert_eq!(env.no, None, "an empty value is unset");
+        let cgi = ProxyEnv::from_pairs([
+            ("HTTP_PROXY", "http://injected:3"),
+            ("REQUEST_METHOD", "GET"),
+        ]);
+        assert_eq!(cgi.http, None);
+    }
+
+    #[test]
+    fn every_listed_variable_is_read() {
+        for name in PROXY_VARIABLES {
+            let env = ProxyEnv::from_pairs([(name, "http://127.0.0.1:1")]);
+            let read = env != ProxyEnv::default();
+            assert_eq!(read, name != "REQUEST_METHOD", "{name}");
+        }
+    }
 
     #[test]
     fn no_proxy_star_exempts_every_host() {

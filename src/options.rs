@@ -66,6 +66,9 @@ pub struct UploadRequest {
     pub retry: Option<RetryRequest>,
     /// `enableProfile`: add the request's timings to the result.
     pub enable_profile: Option<bool>,
+    /// The variables of `PROXY_VARIABLES` that `process.env` has, copied when the upload
+    /// started; read only when `proxy` is absent.
+    pub environment: Option<Vec<NameValue>>,
 }
 
 /// The caller's `retry` option.
@@ -142,9 +145,8 @@ pub struct UploadPlan {
 }
 
 impl UploadRequest {
-    /// Checks the request and builds the plan, or says which parameter is wrong. `env` is the
-    /// proxy environment, read on the JavaScript thread when the upload started.
-    pub fn validate(self, env: ProxyEnv) -> Result<UploadPlan, UploadError> {
+    /// Checks the request and builds the plan, or says which parameter is wrong.
+    pub fn validate(self) -> Result<UploadPlan, UploadError> {
         self.reject_nul()?;
         let url = parse_url(&self.url)?;
         if self.name.is_empty() {
@@ -178,7 +180,7 @@ impl UploadRequest {
             client: ClientKey {
                 ca: pem_roots(self.ca.unwrap_or_default())?,
                 http2: self.enable_http2.unwrap_or(false),
-                proxy: proxy_choice(self.proxy, env)?,
+                proxy: proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
             },
         })
     }
@@ -263,6 +265,15 @@ fn pem_roots(ca: Vec<String>) -> Result<Vec<String>, UploadError> {
         }
     }
     Ok(ca)
+}
+
+/// The proxy settings of the copied environment variables.
+fn proxy_env(vars: Option<&[NameValue]>) -> ProxyEnv {
+    ProxyEnv::from_pairs(
+        vars.unwrap_or_default()
+            .iter()
+            .map(|nv| (nv.name.as_str(), nv.value.as_str())),
+    )
 }
 
 /// Which proxy the upload goes through: the `proxy` option's URL, none for `false`, else the
@@ -464,12 +475,13 @@ mod tests {
             proxy: None,
             retry: None,
             enable_profile: None,
+            environment: None,
         }
     }
 
     #[test]
     fn a_nul_in_any_string_is_a_parameter_error() {
-        assert!(request().validate(ProxyEnv::default()).is_ok());
+        assert!(request().validate().is_ok());
         let cases: [fn(&mut UploadRequest); 6] = [
             |r| r.url.push('\0'),
             |r| r.file_path.push('\0'),
@@ -481,7 +493,7 @@ mod tests {
         for corrupt in cases {
             let mut r = request();
             corrupt(&mut r);
-            let err = r.validate(ProxyEnv::default()).unwrap_err();
+            let err = r.validate().unwrap_err();
             assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
             assert!(err.reason.contains("NUL"), "{}", err.reason);
         }

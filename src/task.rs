@@ -9,7 +9,7 @@ use napi::{Env, Status};
 use napi_derive::napi;
 use tokio_util::sync::CancellationToken;
 
-use crate::environment::{env_state, ProxyEnv};
+use crate::environment::env_state;
 use crate::error::UploadError;
 use crate::listeners::{HeadersEvent, Listener, Listeners};
 use crate::options::UploadRequest;
@@ -59,10 +59,11 @@ impl UploadTask {
         let clients = env_state(env)?.clients.clone();
         let token = self.token.clone();
         let listeners = self.listeners.clone();
-        // Checked and given its client here, on the JavaScript thread: it is the one that writes
-        // `process.env`, which the proxy settings and the TLS roots (`SSL_CERT_FILE`) are read from.
+        // Checked and given its client here, on the JavaScript thread: building a client reads
+        // the TLS roots' variables (`SSL_CERT_FILE`), and no other thread may read the process
+        // environment while JavaScript can write it.
         let prepared = request
-            .validate(ProxyEnv::read())
+            .validate()
             .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)));
         env.spawn_future(async move {
             let result = match prepared {
