@@ -838,5 +838,6 @@ module.exports = nativeBinding
 module.exports.UploadTask = nativeBinding.UploadTask
 module.exports.ErrorCode = nativeBinding.ErrorCode
 module.exports.Phase = nativeBinding.Phase
+module.exports.proxyVariables = nativeBinding.proxyVariables
 module.exports.reportCallbackError = nativeBinding.reportCallbackError
 module.exports.reportUnhandledFailure = nativeBinding.reportUnhandledFailure
