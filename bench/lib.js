@@ -6,7 +6,10 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
+const http = require('node:http')
+const https = require('node:https')
 const { spawn, execFileSync } = require('node:child_process')
+const { createCertificates } = require('../testing/tls.js')
 
 // ---- statistics -------------------------------------------------------------------------------
 
@@ -61,10 +64,15 @@ function ensureSmallFiles(dir, count, size) {
 
 // ---- processes --------------------------------------------------------------------------------
 
-/** Starts bench/sink.js in its own process; resolves with its upload URL and a `stop()`. */
-function startSink() {
+/**
+ * Starts bench/sink.js in its own process: `kind` 'http' (node:http), 'https' (node:https) or
+ * 'h2' (node:http2 secure server, HTTP/1.1 allowed), the TLS ones with the certificate files of
+ * `tls` (see tlsFiles). Resolves with its upload URL, its pid and a `stop()`.
+ */
+function startSink(kind = 'http', tls = null) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'sink.js')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const args = [path.join(__dirname, 'sink.js'), '0', kind, ...(tls ? [tls.certFile, tls.keyFile] : [])]
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     child.on('error', reject)
     child.on('exit', (code) => reject(new Error(`sink exited with ${code}`)))
@@ -75,13 +83,50 @@ function startSink() {
         child.stdout.removeAllListeners('data')
         child.removeAllListeners('exit')
         resolve({
-          url: `http://127.0.0.1:${m[1]}/upload`,
+          url: `${kind === 'http' ? 'http' : 'https'}://127.0.0.1:${m[1]}/upload`,
+          kind,
+          ca: tls?.ca,
           pid: child.pid,
           stop: () => child.kill('SIGTERM'),
         })
       }
     })
   })
+}
+
+/**
+ * What a sink saw since the last call (then it forgets): uploads by HTTP version and the
+ * connections (HTTP/2 sessions or HTTP/1.1 sockets) that carried them. See bench/sink.js.
+ * @returns {Promise<{ h1Requests: number, h2Requests: number, connections: number, h2Sessions: number }>}
+ */
+function sinkStats(sink) {
+  const client = sink.kind === 'http' ? http : https
+  return new Promise((resolve, reject) => {
+    const req = client.get(new URL('/stats', sink.url), { ca: sink.ca, agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve(JSON.parse(body)))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+  })
+}
+
+/**
+ * A fresh CA and a server certificate for 127.0.0.1 signed by it (testing/tls.js, made with the
+ * `openssl` command), written as PEM files into `dir` for the sink and for curl's --cacert.
+ * @returns {Promise<{ ca: string, caFile: string, certFile: string, keyFile: string }>}
+ */
+async function tlsFiles(dir) {
+  const { ca, cert, key } = await createCertificates()
+  fs.mkdirSync(dir, { recursive: true })
+  const write = (name, text) => {
+    const file = path.join(dir, name)
+    fs.writeFileSync(file, text, { mode: 0o600 })
+    return file
+  }
+  return { ca, caFile: write('ca.pem', ca), certFile: write('server.pem', cert), keyFile: write('server.key', key) }
 }
 
 /** Whether `command --version` runs. */
@@ -96,14 +141,17 @@ function have(command) {
 
 /**
  * Runs `node bench/clients/<client>.js ...args` (or `python3 bench/clients/<client>.py ...args`)
- * and resolves with the JSON line it prints, or `{ error }` when it fails or runs past
- * `timeoutMs`.
+ * with `env` added to the environment (BENCH_CA, BENCH_HTTP2: see clients/_runner.js) and
+ * resolves with the JSON line it prints, or `{ error }` when it fails or runs past `timeoutMs`.
  */
-function runClient(client, args, timeoutMs = 300_000) {
+function runClient(client, args, timeoutMs = 300_000, env = {}) {
   return new Promise((resolve) => {
     const js = path.join(__dirname, 'clients', `${client}.js`)
     const [command, script] = fs.existsSync(js) ? [process.execPath, js] : ['python3', js.replace(/\.js$/, '.py')]
-    const child = spawn(command, [script, ...args.map(String)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(command, [script, ...args.map(String)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
@@ -171,6 +219,8 @@ module.exports = {
   ensureFile,
   ensureSmallFiles,
   startSink,
+  sinkStats,
+  tlsFiles,
   runClient,
   have,
   cpuBusy,

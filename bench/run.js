@@ -8,12 +8,13 @@
 // Options (flag or environment variable):
 //   --quick        BENCH_QUICK=1     small sizes, 1 run: a smoke test of the harness
 //   --runs=N       BENCH_RUNS=N      rounds per scenario (default 5)
-//   --only=a,b     BENCH_ONLY=a,b    scenarios: big, memory, small, abort, progress
+//   --only=a,b     BENCH_ONLY=a,b    scenarios: big, memory, small, abort, progress, https, h2small
 //   --clients=a,b  BENCH_CLIENTS=a,b  only these client runners (file names in bench/clients/)
 //   --out=FILE     BENCH_OUT=FILE    where to write the report. Default: bench/RESULTS.md for a
 //                                    full run, bench/data/RESULTS-partial.md otherwise
 // Data files are made once in bench/data/ (gitignored) and reused; delete the folder to free
-// the space (about 5.5 GiB).
+// the space (about 5.5 GiB). The TLS scenarios (https, h2small) generate a CA and a server
+// certificate at every run (testing/tls.js, with the `openssl` command) into bench/data/tls/.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -25,6 +26,8 @@ const {
   ensureFile,
   ensureSmallFiles,
   startSink,
+  sinkStats,
+  tlsFiles,
   runClient,
   have,
   waitQuiet,
@@ -48,7 +51,7 @@ const flags = Object.fromEntries(
 const opt = (flag, env) => flags[flag] ?? process.env[env]
 const QUICK = opt('quick', 'BENCH_QUICK') === '1'
 const RUNS = Number(opt('runs', 'BENCH_RUNS') || (QUICK ? 1 : 5))
-const ALL = ['big', 'memory', 'small', 'abort', 'progress']
+const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small']
 const ONLY = (opt('only', 'BENCH_ONLY') || ALL.join(',')).split(',').filter(Boolean)
 for (const s of ONLY) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`)
 const CLIENTS = opt('clients', 'BENCH_CLIENTS')?.split(',')
@@ -65,8 +68,11 @@ const SIZE = {
   concurrency: 64,
   aborts: QUICK ? 20 : 200,
   abortDelayMs: 10,
+  h2Count: QUICK ? 200 : 1000,
+  h2Concurrency: 16,
 }
 const DATA = path.join(__dirname, 'data')
+const WARM = path.join(DATA, `random-${64 * MiB}.bin`) // the warm-up upload of every sink
 const sizeName = (n) => (n >= GiB ? `${n / GiB} GiB` : `${n / MiB} MiB`)
 
 // Client runners (bench/clients/<file>.js) and their names in the tables.
@@ -79,6 +85,7 @@ const NAMES = {
   axios: 'axios + form-data',
   'axios-nr': 'axios + form-data, maxRedirects 0',
   undici: 'undici.request + FormData/openAsBlob',
+  'undici-1conn': 'undici.request, Agent connections: 1',
   fetch: 'fetch (Node) + FormData/openAsBlob',
   superagent: 'superagent .attach',
   'http-form-data': 'node:http + form-data',
@@ -461,6 +468,173 @@ async function scenarioProgress(url) {
   ].join('\n')
 }
 
+async function scenarioHttps(_url, tls) {
+  const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const clients = pick(['upload-task', ...(have('curl') ? ['curl'] : []), 'got'])
+  const env = { BENCH_CA: tls.caFile }
+  const sink = await startSink('https', tls)
+  let res
+  try {
+    for (const c of clients) await runClient(c, ['single', sink.url, WARM, 0], undefined, env)
+    res = await rounds('https', clients, (c) => runClient(c, ['single', sink.url, file, 1], undefined, env))
+  } finally {
+    sink.stop()
+  }
+  const ut = 'upload-task'
+  const gib = SIZE.big / GiB
+  const same = (c, field) => (c === ut ? '1.00×' : ratio(medRatio(res, c, ut, field)))
+  const rows = clients.map((c) => [
+    NAMES[c],
+    fixed(med(res, c, 'wallMs')),
+    fixed(SIZE.big / MiB / (med(res, c, 'wallMs') / 1000)),
+    same(c, 'wallMs'),
+    fixed(med(res, c, 'cpuMs') / gib),
+    same(c, 'cpuMs'),
+    `${fixed(100 * med(res, c, (x) => x.cpuMs / x.wallMs))} %`,
+    mib(med(res, c, 'maxRssKiB')),
+    same(c, 'maxRssKiB'),
+    `${fixed(100 * med(res, c, (x) => x.sinkCpuMs / x.wallMs))} %`,
+    fixed(med(res, c, 'sinkCpuMs') / gib),
+    errors(res, c).length ? `${errors(res, c).length} failed: ${errors(res, c)[0]}` : '',
+  ])
+  const vsCurl = medRatio(res, ut, 'curl', 'wallMs')
+  target(
+    `HTTPS ${sizeName(SIZE.big)}: wall time ≤ 1.1× ${NAMES.curl}’s`,
+    `upload-task takes ${ratio(vsCurl)} curl’s time`,
+    vsCurl,
+    (x) => x <= 1.1,
+  )
+  const cpuGot = medRatio(res, ut, 'got', 'cpuMs')
+  target('HTTPS: CPU (user+sys) per GiB ≤ ½ of got’s', `${ratio(cpuGot)} of got’s`, cpuGot, (x) => x <= 0.5)
+  const rss = med(res, ut, 'maxRssKiB') / 1024
+  target(`HTTPS: peak RSS ≤ 80 MiB (${sizeName(SIZE.big)} upload)`, `${fixed(rss, 1)} MiB`, rss, (x) => x <= 80)
+  // The price of TLS, from scenario 1 of this run when it ran (other rounds: a rough figure).
+  const plain = raw.big
+  const cost = clients
+    .filter((c) => plain?.[c])
+    .map((c) => `${NAMES[c]} ${ratio(med(res, c, 'wallMs') / med(plain, c, 'wallMs'))}`)
+  const sinkPerGiB = (results, c) => med(results, c, 'sinkCpuMs') / gib
+  return [
+    `## 6. One ${sizeName(SIZE.big)} upload over HTTPS`,
+    '',
+    `The file of scenario 1 to a \`node:https\` sink (HTTP/1.1, TLS 1.3, certificate signed by a CA generated for this run; each client is given that CA). Median of ${RUNS} runs, interleaved; columns as in scenario 1, *× upload-task* = the client’s figure over upload-task’s in the same round, median over rounds (above 1 = upload-task is faster or leaner).`,
+    '',
+    table(
+      [
+        'client',
+        'wall ms',
+        'MiB/s',
+        'wall × upload-task',
+        'CPU ms per GiB',
+        'CPU × upload-task',
+        'CPU / wall',
+        'peak RSS MiB',
+        'RSS × upload-task',
+        'sink busy',
+        'sink CPU ms per GiB',
+        'notes',
+      ],
+      rows,
+    ),
+    '',
+    `The sink needs ${fixed(sinkPerGiB(res, ut))} ms of CPU per GiB to decrypt and read upload-task’s stream` +
+      (plain?.[ut] ? ` (${fixed(sinkPerGiB(plain, ut))} ms over plain HTTP in scenario 1)` : '') +
+      `, upload-task ${fixed(med(res, ut, 'cpuMs') / gib)} ms to encrypt and send it` +
+      (clients.includes('curl') ? ` and curl ${fixed(med(res, 'curl', 'cpuMs') / gib)} ms` : '') +
+      '; client, sink (one thread) and the loopback share the 2 cores.' +
+      (cost.length
+        ? ` HTTPS wall time over the plain-HTTP median of scenario 1 in this run (medians of different rounds, so a rough figure): ${cost.join('; ')}.`
+        : ''),
+    '',
+  ].join('\n')
+}
+
+async function scenarioH2small(_url, tls) {
+  const dir = ensureSmallFiles(path.join(DATA, `small-${SIZE.h2Count}x${SIZE.smallSize}`), SIZE.h2Count, SIZE.smallSize)
+  const clients = pick(['upload-task', 'undici', 'undici-1conn'])
+  const env = { BENCH_CA: tls.caFile, BENCH_HTTP2: '1' }
+  const sink = await startSink('h2', tls)
+  /** One run of `c`, with what the sink saw of it (HTTP versions, connections). */
+  const measure = async (c) => {
+    await sinkStats(sink) // forget the warm-up and the previous run
+    const res = await runClient(c, ['many', sink.url, dir, SIZE.h2Concurrency], undefined, env)
+    return res.error ? res : { ...res, ...(await sinkStats(sink)) }
+  }
+  let res
+  try {
+    for (const c of clients) await measure(c)
+    res = await rounds('h2small', clients, measure)
+  } finally {
+    sink.stop()
+  }
+  const ut = 'upload-task'
+  /** `field` over the rounds: one number when it never changed, else min–max. */
+  const range = (c, field) => {
+    const xs = (res[c] || []).filter(ok).map((x) => x[field])
+    if (!xs.length) return '–'
+    const [lo, hi] = [Math.min(...xs), Math.max(...xs)]
+    return lo === hi ? String(lo) : `${lo}–${hi}`
+  }
+  const h1 = (c) => (res[c] || []).filter(ok).reduce((n, x) => n + x.h1Requests, 0)
+  const rows = clients.map((c) => [
+    NAMES[c],
+    fixed(med(res, c, 'uploadsPerSec')),
+    c === ut ? '1.00×' : ratio(medRatio(res, ut, c, 'uploadsPerSec')),
+    fixed(1000 * med(res, c, (x) => x.cpuMs / x.uploads), 0),
+    c === ut ? '1.00×' : ratio(medRatio(res, c, ut, 'cpuMs')),
+    mib(med(res, c, 'maxRssKiB')),
+    range(c, 'h2Requests'),
+    range(c, 'h1Requests'),
+    range(c, 'connections'),
+    range(c, 'accepted'),
+    range(c, 'maxInFlight'),
+    [
+      h1(c) ? `${h1(c)} uploads over HTTP/1.1 in all` : '',
+      errors(res, c).length ? `${errors(res, c).length} failed: ${errors(res, c)[0]}` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+  ])
+  const vsUndici = medRatio(res, ut, 'undici', 'uploadsPerSec')
+  target(
+    'HTTP/2 small files: ≥ undici.request’s uploads/s (allowH2)',
+    `${ratio(vsUndici)} undici’s rate`,
+    vsUndici,
+    (x) => x >= 1,
+  )
+  const runs = (res[ut] || []).filter(ok)
+  target(
+    'HTTP/2 small files: every upload over HTTP/2, on one connection per run',
+    `HTTP/2 uploads per run ${range(ut, 'h2Requests')} of ${SIZE.h2Count}, connections that carried them ${range(ut, 'connections')} (TCP connections opened ${range(ut, 'accepted')})`,
+    runs.length ? 1 : NaN,
+    () => runs.every((x) => x.h2Requests === x.uploads && x.h1Requests === 0 && x.connections === 1),
+  )
+  return [
+    '## 7. Many small uploads over HTTP/2',
+    '',
+    `${SIZE.h2Count} distinct files of ${SIZE.smallSize / 1024} KiB, ${SIZE.h2Concurrency} uploads in flight, one process per client, to a \`node:http2\` secure server (\`allowHTTP1: true\`: it offers h2 and http/1.1 by ALPN; same generated CA). upload-task runs with \`{ enableHttp2: true, ca }\`, undici with \`request\` + \`FormData\`/\`openAsBlob\` through \`new Agent({ allowH2: true, connect: { ca } })\`, and again with \`connections: 1\` added to that Agent. Median of ${RUNS} runs, interleaved. The last five columns are what the sink saw in each run: uploads by \`req.httpVersion\`, the distinct HTTP/2 sessions (or HTTP/1.1 sockets) that carried an upload, all TCP connections the client opened (those closed without a request included), the most uploads under way at once; one figure when every run agreed, else min–max.`,
+    '',
+    table(
+      [
+        'client',
+        'uploads/s',
+        'upload-task ×',
+        'CPU µs per upload',
+        'CPU × upload-task',
+        'peak RSS MiB',
+        'HTTP/2 uploads',
+        'HTTP/1.1 uploads',
+        'connections that carried uploads',
+        'TCP connections opened',
+        'most in flight at the sink',
+        'notes',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n')
+}
+
 // ---- report -----------------------------------------------------------------------------------
 
 function versions() {
@@ -476,6 +650,10 @@ function versions() {
   try {
     curl = execFileSync('curl', ['--version'], { encoding: 'utf8' }).split('\n')[0]
   } catch {}
+  let openssl = 'openssl command not found'
+  try {
+    openssl = execFileSync('openssl', ['version'], { encoding: 'utf8' }).trim()
+  } catch {}
   const own = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version
   let commit = '?'
   try {
@@ -487,6 +665,8 @@ function versions() {
     ...['got', 'axios', 'form-data', 'undici', 'superagent'].map((n) => `${n} ${pkg(n)}`),
     `undici inside Node’s fetch ${process.versions.undici || '?'}`,
     curl,
+    `Node’s OpenSSL ${process.versions.openssl}`,
+    openssl,
   ]
 }
 
@@ -516,17 +696,20 @@ async function main() {
   const sections = []
   try {
     // Warm the sink's JIT (and the page cache) so the first measured upload is not the cold one.
-    const warm = ensureFile(path.join(DATA, `random-${64 * MiB}.bin`), 64 * MiB)
+    ensureFile(WARM, 64 * MiB)
     for (const c of ['raw-socket', 'upload-task', 'raw-socket', 'upload-task'])
-      await runClient(c, ['single', sink.url, warm, 0])
+      await runClient(c, ['single', sink.url, WARM, 0])
+    const tls = ONLY.some((s) => s === 'https' || s === 'h2small') ? await tlsFiles(path.join(DATA, 'tls')) : null
     const run = {
       big: scenarioBig,
       memory: scenarioMemory,
       small: scenarioSmall,
       abort: scenarioAbort,
       progress: scenarioProgress,
+      https: scenarioHttps,
+      h2small: scenarioH2small,
     }
-    for (const s of ALL) if (ONLY.includes(s)) sections.push(await run[s](sink.url))
+    for (const s of ALL) if (ONLY.includes(s)) sections.push(await run[s](sink.url, tls))
   } finally {
     sink.stop()
   }
@@ -564,6 +747,7 @@ async function main() {
     '- Raw-socket baselines write the same HTTP request (head, multipart framing, file in 1 MiB reads into reused buffers) on a plain socket, no HTTP client: `clients/raw-socket.js` on a Node `net.Socket` (two buffers, read of the next overlapping the write of the last), and `clients/raw-socket-py.py` (Python `readinto` + `sendall`, run when python3 is present; CPU and max RSS from its own `getrusage`).',
     `- Rounds are interleaved and rotated (A B C, B C A, …); each figure is the median of ${RUNS} run(s); ratios to upload-task are taken within a round, then the median. Before each measurement the harness waits (up to 20 s) for the machine to be idle.`,
     '- Peers stream from disk as their docs show: got/axios/superagent/node:http use `form-data` with a `fs.ReadStream` (length from `getLength()`), undici.request and fetch use `FormData` + `fs.openAsBlob`, curl `-F file=@path`. upload-task runs with 1 progress listener in scenario 1 (to count events).',
+    '- TLS (scenarios 6 and 7): the same sink code as `node:https` (HTTP/1.1 only, no ALPN) or as a `node:http2` secure server with `allowHTTP1: true`, each in its own process, warmed by one upload per client before the rounds. Its certificate (for 127.0.0.1, EC P-256) is signed by a CA generated at bench time with the `openssl` command (`testing/tls.js`); every client is given that CA and nothing else changes: upload-task `ca` (and `enableHttp2: true` in 7), curl `--cacert`, got `https.certificateAuthority`, undici `new Agent({ allowH2: true, connect: { ca } })`. The HTTP/2 sink counts, per run, the uploads by `req.httpVersion`, the distinct connections that carried them and every TCP connection it accepted.',
     '',
     '## Targets',
     '',

@@ -1,8 +1,14 @@
 'use strict'
 
-// The sink: a node:http server on 127.0.0.1 that reads request bodies as fast as it can, throws
-// them away and answers {"bytes": n}. Run as its own process by bench/run.js; it prints
-// `listening <port>` once ready.
+// The sink: a server on 127.0.0.1 that reads request bodies as fast as it can, throws them away
+// and answers {"bytes": n}. Run as its own process by bench/run.js; it prints `listening <port>`
+// once ready.
+//
+//   node sink.js [port] [kind] [cert.pem key.pem]
+//     kind http   node:http (the default)
+//          https  node:https with the given certificate (HTTP/1.1 only: no ALPN offered)
+//          h2     node:http2 secure server with the given certificate, allowHTTP1: true (ALPN
+//                 h2 and http/1.1)
 //
 // It checks, cheaply, that what arrived is the upload it should be, so that a client that sends
 // nothing cannot look fast: the byte count must equal Content-Length (when one was sent), and
@@ -14,10 +20,20 @@
 //   GET  /aborts        what happened to requests that carried an `x-bench-id` header and were
 //                       cut short: { id: { bytes, lastDataAt, closedAt } } (epoch ms), then
 //                       forgets them
+//   GET  /stats         what arrived since the last /stats: { h1Requests, h2Requests,
+//                       connections, h2Sessions, accepted, maxInFlight }: uploads by HTTP
+//                       version (req.httpVersion '1.1' or '2.0'), the distinct connections
+//                       (HTTP/2 sessions or HTTP/1.1 sockets) that carried them, the TCP
+//                       connections accepted (those that carried nothing included; the one of
+//                       this /stats request left out), and the most uploads under way at once;
+//                       then forgets them
 // Every upload response also carries the sink's own CPU time (ms) spent on that request, so the
 // harness can show whether the sink was busy or idle.
 
+const fs = require('node:fs')
 const http = require('node:http')
+const http2 = require('node:http2')
+const https = require('node:https')
 const { performance } = require('node:perf_hooks')
 
 const HEAD_CHECK = 4096
@@ -26,14 +42,49 @@ const now = () => performance.timeOrigin + performance.now() // epoch ms, sub-ms
 
 const aborted = {} // x-bench-id -> { bytes, closedAt }
 
-const server = http.createServer((req, res) => {
+let stats // uploads since the last GET /stats
+let seen // the connections (HTTP/2 session or socket) they came on
+let inFlight = 0 // uploads under way now
+function resetStats() {
+  stats = { h1Requests: 0, h2Requests: 0, connections: 0, h2Sessions: 0, accepted: 0, maxInFlight: inFlight }
+  seen = new WeakSet()
+}
+resetStats()
+
+/** Counts an upload request by its HTTP version and the connection it came on. */
+function count(req, res) {
+  const session = req.stream?.session // HTTP/2 (compatibility API) only
+  if (req.httpVersion === '2.0') stats.h2Requests++
+  else stats.h1Requests++
+  stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight)
+  res.once('close', () => inFlight--)
+  const connection = session || req.socket
+  if (seen.has(connection)) return
+  seen.add(connection)
+  stats.connections++
+  if (session) stats.h2Sessions++
+}
+
+/** Answers `value` as JSON. */
+function json(res, value) {
+  const body = JSON.stringify(value)
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+function handle(req, res) {
   if (req.method === 'GET' && req.url === '/aborts') {
-    const body = JSON.stringify(aborted)
+    json(res, { ...aborted })
     for (const id of Object.keys(aborted)) delete aborted[id]
-    res.setHeader('content-type', 'application/json')
-    res.end(body)
     return
   }
+  if (req.method === 'GET' && req.url === '/stats') {
+    stats.accepted-- // this request's own connection (clients ask with a fresh one)
+    json(res, stats)
+    resetStats()
+    return
+  }
+  count(req, res)
   const cpu0 = process.cpuUsage()
   const id = req.headers['x-bench-id']
   const declared = req.headers['content-length'] === undefined ? -1 : Number(req.headers['content-length'])
@@ -74,15 +125,29 @@ const server = http.createServer((req, res) => {
   req.on('close', () => {
     if (!done && id) aborted[id] = { bytes, lastDataAt, closedAt: now() }
   })
-})
+}
+
+/** The server of `kind` (see the top of this file). */
+function createServer(kind, certFile, keyFile) {
+  if (kind === 'http') return http.createServer(handle)
+  const tls = { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }
+  if (kind === 'https') return https.createServer(tls, handle)
+  if (kind === 'h2') return http2.createSecureServer({ ...tls, allowHTTP1: true }, handle)
+  throw new Error(`unknown sink kind ${kind}; known: http, https, h2`)
+}
+
+const [port = '0', kind = 'http', certFile, keyFile] = process.argv.slice(2)
+const server = createServer(kind, certFile, keyFile)
+server.on('connection', () => stats.accepted++)
 
 // Uploads of several GiB from slow clients must not be cut by Node's default server timeouts.
+server.setTimeout(0)
 server.requestTimeout = 0
 server.headersTimeout = 60_000
 server.keepAliveTimeout = 60_000
 server.maxRequestsPerSocket = 0
 
-server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
+server.listen(Number(port), '127.0.0.1', () => {
   process.stdout.write(`listening ${server.address().port}\n`)
 })
 process.on('SIGTERM', () => process.exit(0))

@@ -14,9 +14,14 @@
 //
 // Wall time runs from the upload call to the parsed response; process start-up and module
 // loading are outside it. The upload function a runner passes to `run` has the shape
-//   upload({ url, file, size, fields, signal, id, onProgress }) -> Promise<response body string>
+//   upload({ url, file, size, fields, signal, id, onProgress, ca, http2 }) -> Promise<response body string>
 // where `fields` are the text fields to send before the file part (field `note`, file field
 // `file`), `signal` an AbortSignal (abort mode), `id` an `x-bench-id` header value (abort mode).
+//
+// Two environment variables set by bench/run.js for the TLS scenarios reach every upload as
+// `ca` and `http2`:
+//   BENCH_CA=<file>   the PEM file of the CA that signed the sink's certificate: `ca` is its text
+//   BENCH_HTTP2=1     the client should use HTTP/2 (negotiated by ALPN): `http2` is true
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -24,6 +29,11 @@ const { performance } = require('node:perf_hooks')
 
 const FIELDS = { note: 'upload-task benchmark' }
 const FILE_FIELD = 'file'
+/** What the TLS scenarios ask of a client (see the top of this file). */
+const TLS = {
+  ca: process.env.BENCH_CA ? fs.readFileSync(process.env.BENCH_CA, 'utf8') : undefined,
+  http2: process.env.BENCH_HTTP2 === '1',
+}
 
 function cpuMs(since) {
   const { user, system } = process.cpuUsage(since)
@@ -48,7 +58,7 @@ async function single(upload, [url, file, listeners = '1'], { progress }) {
   const onProgress = progress && Number(listeners) > 0 ? () => progressEvents++ : null
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
-  const body = await upload({ url, file, size, fields: FIELDS, listeners: Number(listeners), onProgress })
+  const body = await upload({ url, file, size, fields: FIELDS, listeners: Number(listeners), onProgress, ...TLS })
   const wallMs = performance.now() - t0
   const cpu = cpuMs(cpu0)
   const answer = check(body, size)
@@ -73,7 +83,7 @@ async function many(upload, [url, dir, concurrency = '64']) {
   async function worker() {
     while (next < files.length) {
       const file = files[next++]
-      check(await upload({ url, file, size, fields: FIELDS, onProgress: null }), size)
+      check(await upload({ url, file, size, fields: FIELDS, onProgress: null, ...TLS }), size)
     }
   }
   const cpu0 = process.cpuUsage()
@@ -99,7 +109,7 @@ async function abort(upload, [url, file, count = '200', delayMs = '10']) {
   for (let i = 0; i < Number(count); i++) {
     const id = `${tag}-${i}`
     const controller = new AbortController()
-    const pending = upload({ url, file, size, fields: FIELDS, signal: controller.signal, id, onProgress: null })
+    const pending = upload({ url, file, size, fields: FIELDS, signal: controller.signal, id, onProgress: null, ...TLS })
     let t0 = 0
     const settled = pending.then(
       () => {
@@ -153,4 +163,4 @@ function run(client, upload, { progress = false } = {}) {
     )
 }
 
-module.exports = { run, FIELDS, FILE_FIELD, check }
+module.exports = { run, FIELDS, FILE_FIELD, TLS, check }

@@ -2,7 +2,8 @@
 
 // `curl -F` (single mode only). curl is spawned under GNU `/usr/bin/time -f`, which reports the
 // child's getrusage (user, sys, max RSS); wall time is curl's own `%{time_total}` (connect to
-// end of response, start-up excluded).
+// end of response, start-up excluded). Over HTTPS the sink's CA file (BENCH_CA) goes to
+// `--cacert`.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -14,6 +15,7 @@ if (mode !== 'single') throw new Error('curl.js supports single mode only')
 const size = fs.statSync(file).size
 const timeOut = path.join(os.tmpdir(), `bench-curl-time-${process.pid}`)
 const args = ['-sS', '--fail-with-body', '-w', '\n%{time_total}']
+if (process.env.BENCH_CA) args.push('--cacert', process.env.BENCH_CA)
 for (const [k, v] of Object.entries(FIELDS)) args.push('-F', `${k}=${v}`)
 args.push('-F', `${FILE_FIELD}=@${file}`, url)
 // Without GNU time, curl still runs, but its CPU and RSS are not known.

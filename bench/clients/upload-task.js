@@ -1,12 +1,14 @@
 'use strict'
 
-// upload-task itself: uploadFile({ url, filePath, name, formData }).
+// upload-task itself: uploadFile({ url, filePath, name, formData }), plus `ca` and
+// `enableHttp2: true` in the TLS scenarios (only when asked, so the other scenarios use the
+// default client).
 const { run, FILE_FIELD } = require('./_runner')
 const { uploadFile } = require('../..')
 
 run(
   'upload-task',
-  ({ url, file, fields, signal, id, listeners, onProgress }) => {
+  ({ url, file, fields, signal, id, listeners, onProgress, ca, http2 }) => {
     const task = uploadFile({
       url,
       filePath: file,
@@ -14,6 +16,8 @@ run(
       formData: fields,
       header: id ? { 'x-bench-id': id } : {},
       timeout: Infinity,
+      ...(ca ? { ca } : {}),
+      ...(http2 ? { enableHttp2: true } : {}),
     })
     // `listeners` progress listeners; the first one counts the events.
     if (onProgress) {
