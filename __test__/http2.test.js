@@ -84,6 +84,35 @@ test('enableHttp2: true still works with a server that speaks only HTTP/1.1', as
   t.is(body.bytes, body.length)
 })
 
+/** Counts the TLS connections `server` accepts. */
+function countConnections(server) {
+  const count = { tls: 0 }
+  server.on('secureConnection', () => count.tls++)
+  return count
+}
+
+test('16 uploads started together share one HTTP/2 connection: the first opens it, the others wait for it', async (t) => {
+  const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
+  const count = countConnections(server)
+  const url = await listen(t, server)
+  const results = await Promise.all(Array.from({ length: 16 }, () => upload(url, { enableHttp2: true })))
+  for (const res of results) {
+    const body = JSON.parse(res.data)
+    t.is(body.version, '2.0')
+    t.is(body.bytes, body.length)
+  }
+  t.is(count.tls, 1, 'one TLS handshake for all 16')
+})
+
+test('16 uploads started together to an HTTP/1.1-only server with enableHttp2: all arrive, on connections of their own', async (t) => {
+  const server = https.createServer({ key: certs.key, cert: certs.cert }, answer)
+  const count = countConnections(server)
+  const url = await listen(t, server)
+  const results = await Promise.all(Array.from({ length: 16 }, () => upload(url, { enableHttp2: true })))
+  for (const res of results) t.is(JSON.parse(res.data).version, '1.1')
+  t.true(count.tls >= 2, `HTTP/1.1 cannot share one connection between uploads in flight (${count.tls})`)
+})
+
 test('enableHttp2 not a boolean: ERR_INVALID_ARG_TYPE', async (t) => {
   const error = await t.throwsAsync(upload('https://127.0.0.1:1/', { enableHttp2: 'yes' }))
   t.is(error.errMsg, 'uploadFile:fail parameter error: parameter.enableHttp2 should be Boolean instead of String')

@@ -58,6 +58,9 @@ const CLIENTS = opt('clients', 'BENCH_CLIENTS')?.split(',')
 const FULL = !QUICK && RUNS >= 5 && ALL.every((s) => ONLY.includes(s)) && !CLIENTS
 /** The clients of a scenario, less those left out by --clients (upload-task always stays). */
 const pick = (list) => list.filter((c) => !CLIENTS || c === 'upload-task' || CLIENTS.includes(c))
+/** Another checkout of upload-task (its addon built), measured beside this one in `big`. */
+const BASELINE = opt('baseline', 'BENCH_BASELINE')
+if (BASELINE) process.env.BENCH_BASELINE = path.resolve(BASELINE) // read by clients/upload-task-baseline.js
 const OUT = opt('out', 'BENCH_OUT') || path.join(__dirname, FULL ? 'RESULTS.md' : 'data/RESULTS-partial.md')
 
 const SIZE = {
@@ -78,6 +81,7 @@ const sizeName = (n) => (n >= GiB ? `${n / GiB} GiB` : `${n / MiB} MiB`)
 // Client runners (bench/clients/<file>.js) and their names in the tables.
 const NAMES = {
   'upload-task': 'upload-task',
+  'upload-task-baseline': 'upload-task, --baseline build',
   'raw-socket': 'raw socket, Node (baseline)',
   'raw-socket-py': 'raw socket, Python (baseline)',
   'http-tuned': 'node:http tuned',
@@ -165,7 +169,8 @@ async function scenarioBig(url) {
     'http-form-data',
     ...(have('curl') ? ['curl'] : []),
   ]
-  const clients = pick(['upload-task', ...baselines, ...peers])
+  const builds = BASELINE ? ['upload-task-baseline'] : []
+  const clients = pick(['upload-task', ...builds, ...baselines, ...peers])
   const res = await rounds('big', clients, (c) => runClient(c, ['single', url, file, 1]))
   const ut = 'upload-task'
   const gib = SIZE.big / GiB
@@ -210,6 +215,16 @@ async function scenarioBig(url) {
       `${NAMES[c]} takes ${ratio(r)} upload-task’s time`,
       r,
       (x) => x >= 3,
+    )
+  }
+  if (clients.includes('upload-task-baseline')) {
+    const wall = medRatio(res, 'upload-task-baseline', ut, 'wallMs')
+    const cpu = medRatio(res, 'upload-task-baseline', ut, 'cpuMs')
+    target(
+      `${sizeName(SIZE.big)} within noise (±5 %) of the --baseline build`,
+      `the baseline takes ${ratio(wall)} of this build’s time, ${ratio(cpu)} of its CPU`,
+      wall,
+      (x) => x >= 0.95 && x <= 1.05,
     )
   }
   const tuned = medRatio(res, 'http-tuned', ut, 'wallMs')

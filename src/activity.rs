@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use napi_derive::napi;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Where an upload was when it timed out: `error.phase` in JavaScript.
@@ -39,6 +40,8 @@ pub struct Activity {
     waiting: AtomicBool,
     /// When a body's last byte was last handed over (for `enableProfile`).
     body_end: Mutex<Option<std::time::Instant>>,
+    /// Woken at each body frame handed over.
+    sending: Notify,
 }
 
 impl Activity {
@@ -50,6 +53,7 @@ impl Activity {
             phase: AtomicU8::new(Phase::connect as u8),
             waiting: AtomicBool::new(false),
             body_end: Mutex::new(None),
+            sending: Notify::new(),
         }
     }
 
@@ -61,6 +65,14 @@ impl Activity {
         if phase == Phase::wait {
             *self.lock_body_end() = Some(Instant::now().into_std());
         }
+        if matches!(phase, Phase::send | Phase::wait) {
+            self.sending.notify_waiters();
+        }
+    }
+
+    /// Completes at the next body frame handed over: the connection is up and takes the body.
+    pub async fn body_moves(&self) {
+        self.sending.notified().await;
     }
 
     /// When a body's last byte was last handed over.

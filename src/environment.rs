@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::UploadError;
 use crate::reuse::MarkNewConnections;
+use crate::warmup::FirstConnections;
 
 /// The default `User-Agent`, sent unless the caller sets one.
 const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
@@ -144,13 +145,22 @@ impl ProxyEnv {
 
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
-    default: Client,
-    others: Mutex<VecDeque<(ClientKey, Client)>>,
+    default: Pooled,
+    others: Mutex<VecDeque<(ClientKey, Pooled)>>,
+}
+
+/// A client, and for one that offers HTTP/2, its first connection per origin.
+#[derive(Clone)]
+pub struct Pooled {
+    /// The HTTP client.
+    pub client: Client,
+    /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
+    pub first: Option<Arc<FirstConnections>>,
 }
 
 impl Clients {
     /// The client for an upload with these settings; the default client for the defaults.
-    pub fn client_for(&self, key: &ClientKey) -> Result<Client, UploadError> {
+    pub fn client_for(&self, key: &ClientKey) -> Result<Pooled, UploadError> {
         if *key == ClientKey::default() {
             return Ok(self.default.clone());
         }
@@ -161,7 +171,10 @@ impl Clients {
         if let Some((_, client)) = cache.iter().find(|(k, _)| k == key) {
             return Ok(client.clone());
         }
-        let client = build(key)?;
+        let client = Pooled {
+            client: build(key)?,
+            first: key.http2.then(Default::default),
+        };
         if cache.len() == OTHER_CLIENTS {
             cache.pop_front();
         }
@@ -238,7 +251,10 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
         })?;
         let state = EnvState {
             clients: Arc::new(Clients {
-                default,
+                default: Pooled {
+                    client: default,
+                    first: None,
+                },
                 others: Mutex::new(VecDeque::new()),
             }),
             shutdown: CancellationToken::new(),

@@ -21,4 +21,5 @@ mod retry;
 mod reuse;
 mod task;
 mod upload;
+mod warmup;
 mod warning;

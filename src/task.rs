@@ -67,8 +67,8 @@ impl UploadTask {
             .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)));
         env.spawn_future(async move {
             let result = match prepared {
-                Ok((client, plan)) => {
-                    run_upload(plan, client, listeners.clone(), token, created).await
+                Ok((pooled, plan)) => {
+                    run_upload(plan, pooled, listeners.clone(), token, created).await
                 }
                 Err(err) => Err(err),
             };

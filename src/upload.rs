@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
-use reqwest::{Client, Method, Response, StatusCode, Url};
+use reqwest::{Method, Response, StatusCode, Url};
 use tokio_util::either::Either;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::activity::{Activity, Phase};
 use crate::body::UploadBody;
-use crate::environment::ProxyChoice;
+use crate::environment::{Pooled, ProxyChoice};
 use crate::error::{ErrorCode, UploadError};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::{HeadersEvent, Listeners};
@@ -29,7 +29,7 @@ use crate::reuse::watch_connecting;
 /// (counted from `started`, the task's creation).
 pub async fn run_upload(
     plan: UploadPlan,
-    client: Client,
+    client: Pooled,
     listeners: Arc<Listeners>,
     token: CancellationToken,
     started: Instant,
@@ -68,7 +68,7 @@ pub async fn run_upload(
 
 async fn send(
     plan: UploadPlan,
-    client: Client,
+    pooled: Pooled,
     listeners: Arc<Listeners>,
     activity: Arc<Activity>,
     token: CancellationToken,
@@ -97,6 +97,7 @@ async fn send(
     };
     let total = layout.content_length(file_len);
     let proxied = plan.client.proxy != ProxyChoice::None;
+    let client = &pooled.client;
 
     let mut hop = Hop::first(plan.url.clone(), headers);
     let mut redirects: Option<(Instant, Instant)> = None;
@@ -108,6 +109,11 @@ async fn send(
         // What an earlier request of this upload still sends (a server that answered a redirect,
         // 429 or 503 before reading the whole body) stops now: its body ends and its file closes.
         stop.end_attempt();
+        // With HTTP/2 offered, wait while another upload opens the first connection to the origin.
+        let first_turn = match (&pooled.first, hop.url.scheme()) {
+            (Some(first), "https") => first.turn(&hop.url).await,
+            _ => None,
+        };
         let fetch_start = Instant::now();
         let request = if hop.with_body {
             let file = match source.take() {
@@ -143,7 +149,13 @@ async fn send(
                 .send();
             Either::Right(request)
         };
-        let (result, connecting) = watch_connecting(request).await;
+        let opening = async {
+            if let Some(turn) = first_turn {
+                activity.body_moves().await;
+                turn.connected();
+            }
+        };
+        let (result, connecting) = watch_connecting(alongside(request, opening)).await;
         let result = result.map_err(if proxied {
             UploadError::from_proxied_http
         } else {
