@@ -8,6 +8,7 @@
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
+const http = require('node:http')
 const path = require('node:path')
 const test = require('ava')
 const { ErrorCode } = require('../index.js')
@@ -17,6 +18,7 @@ const { OPTIONS } = require('../cli/options.js')
 const { formatBytes, formatDuration } = require('../cli/progress.js')
 const { closedPort, within } = require('../testing')
 const { spawnNode, PACKAGE_DIR } = require('./helpers/child.js')
+const { forwardTo, startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
@@ -341,5 +343,80 @@ test('--quiet: nothing on stderr', async (t) => {
     assertExit(t, run, 0)
     t.is(run.stderr, '')
     t.is(run.stdout, 'the body')
+  }
+})
+
+// The network options: each is handed to the library, which its own tests cover in depth.
+
+test('--max-redirects 0 prints the 3xx; by default the redirect is followed and the file arrives there', async (t) => {
+  const target = server.endpoint({ body: 'landed' })
+  const redirect = () => server.endpoint({ status: 307, headers: { location: target.url } }).url
+  const kept = await cli(['-q', '--json', '--max-redirects', '0', redirect(), small.path])
+  assertExit(t, kept, 0)
+  t.is(JSON.parse(kept.stdout).statusCode, 307)
+  const followed = await cli(['-q', redirect(), small.path])
+  assertExit(t, followed, 0)
+  t.is(followed.stdout, 'landed')
+  t.is((await target.received()).file.sha256, small.sha256)
+})
+
+test('--cacert trusts the server of the test CA; --http2 and --limit-rate are accepted', async (t) => {
+  const caFile = path.join(small.dir, 'ca.pem')
+  fs.writeFileSync(caFile, tlsServer.ca)
+  const endpoint = tlsServer.endpoint()
+  const run = await cli(['-q', '--cacert', caFile, '--http2', '--limit-rate', '8M', endpoint.url, small.path])
+  assertExit(t, run, 0)
+  t.is((await endpoint.received()).file.sha256, small.sha256)
+  const unreadable = await cli(['-q', '--cacert', path.join(small.dir, 'missing.pem'), endpoint.url, small.path])
+  assertExit(t, unreadable, 2)
+  t.regex(unreadable.stderr, /--cacert .* cannot be read/)
+})
+
+test('--proxy sends the upload through that proxy; --no-proxy ignores HTTP_PROXY', async (t) => {
+  const proxy = await startProxy()
+  t.teardown(() => proxy.close())
+  const viaProxy = server.endpoint()
+  assertExit(t, await cli(['-q', '--proxy', proxy.url, viaProxy.url, small.path]), 0)
+  t.deepEqual(
+    proxy.records.map((r) => [r.method, r.target]),
+    [['POST', viaProxy.url]],
+  )
+  const direct = server.endpoint()
+  const run = await spawnNode([CLI, '-q', '--no-proxy', direct.url, small.path], {
+    timeoutMs: RUN_TIMEOUT_MS,
+    env: { ...process.env, HTTP_PROXY: proxy.url },
+  }).done
+  assertExit(t, run, 0)
+  t.is(proxy.records.length, 1, 'the second upload went straight to the server')
+  t.is((await direct.received()).file.sha256, small.sha256)
+  const both = await cli(['-q', '--proxy', proxy.url, '--no-proxy', direct.url, small.path])
+  assertExit(t, both, 2)
+})
+
+test('--retry sends the upload again after a connection reset; malformed numbers are usage errors', async (t) => {
+  let requests = 0
+  const target = server.endpoint()
+  const forward = forwardTo(target)
+  const flaky = http.createServer((req, res) => {
+    if (requests++ === 0) return req.socket.destroy()
+    forward(req, res)
+  })
+  await new Promise((resolve) => flaky.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    flaky.closeAllConnections()
+    flaky.close()
+  })
+  const url = `http://127.0.0.1:${flaky.address().port}/up`
+  const run = await cli(['-q', '--json', '--retry', '2', url, small.path])
+  assertExit(t, run, 0)
+  t.is(JSON.parse(run.stdout).attempts, 2)
+  t.is((await target.received()).file.sha256, small.sha256)
+  for (const [flag, value] of [
+    ['--retry', 'two'],
+    ['--max-redirects', '-1'],
+    ['--limit-rate', '5X'],
+    ['--idle-timeout', '1.5'],
+  ]) {
+    assertExit(t, await cli(['-q', flag, value, url, small.path]), 2)
   }
 })

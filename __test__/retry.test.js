@@ -10,22 +10,11 @@ const http = require('node:http')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { closedPort, within } = require('../testing')
+const { forwardTo } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const server = useServer(test)
 const file = useTempFile(test, 512 * 1024, { name: 'retry.bin' })
-
-/** A request handler that passes the request to `target` (an endpoint) and its answer back. */
-function forwardTo(target) {
-  return (req, res) => {
-    const forward = http.request(target.url, { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers)
-      answer.pipe(res)
-    })
-    forward.on('error', () => res.destroy())
-    req.pipe(forward)
-  }
-}
 
 /**
  * A server that answers request n as `script[n]` says: `'reset'` destroys the connection as the
@@ -185,7 +174,7 @@ test('abort() during the backoff settles at once; the idle timeout does not coun
   t.is(front.seen, 1)
 
   const idle = await scripted(t, ['reset'])
-  const { res, error } = await settle(start({ url: idle.url, retry: { backoff: 600 }, idleTimeout: 200 }))
+  const { res, error } = await settle(start({ url: idle.url, retry: { backoff: 1500 }, idleTimeout: 500 }))
   t.falsy(error, error?.errMsg)
   t.is(res.attempts, 2)
 })

@@ -6,6 +6,7 @@
  * conversion of the parsed values into `uploadFile` options. docs/CLI.md describes them.
  */
 
+const fs = require('node:fs')
 const { parseArgs } = require('node:util')
 
 /**
@@ -26,6 +27,14 @@ const OPTIONS = [
   { long: 'form', short: 'F', value: 'key=value', multiple: true, help: 'a text field, sent before the file' },
   { long: 'header', short: 'H', value: "'Name: value'", multiple: true, help: 'a request header' },
   { long: 'timeout', value: 'ms', default: '0', help: 'deadline of the whole upload; 0: none' },
+  { long: 'idle-timeout', value: 'ms', help: 'fail when nothing moves for this long (idleTimeout)' },
+  { long: 'limit-rate', value: 'bytes/s', help: 'pace the body, e.g. 500K or 2M (maxBytesPerSecond)' },
+  { long: 'max-redirects', value: 'n', help: "redirects followed (default: the library's; 0: the 3xx is the result)" },
+  { long: 'retry', value: 'n', help: 'send again when refused, reset before a response, 429 or 503' },
+  { long: 'proxy', value: 'url', help: 'proxy for this upload (default: HTTPS_PROXY, HTTP_PROXY, …)' },
+  { long: 'no-proxy', help: 'no proxy, whatever the environment says' },
+  { long: 'cacert', value: 'file', help: 'extra trusted root certificates (PEM), added to the system ones' },
+  { long: 'http2', help: 'offer HTTP/2 over https: (enableHttp2)' },
   { long: 'fail', help: 'exit with 22 when the status is 400 or more; print no body' },
   { long: 'json', help: 'print the whole result object as JSON instead of the body' },
   { long: 'quiet', short: 'q', help: 'no progress (errors are still reported)' },
@@ -88,12 +97,53 @@ function headerFields(items) {
   return headers
 }
 
+/** The value of `--<flag>` as a whole number; `what` names its unit for the usage error. */
+function wholeNumber(flag, text, what) {
+  if (!/^\d+$/.test(text))
+    throw new UsageError(`--${flag} expects a whole number of ${what}, got ${JSON.stringify(text)}`)
+  return Number(text)
+}
+
 /** `--timeout` as `uploadFile`'s `timeout`: a whole number of ms; `0` means no deadline. */
 function timeoutOption(text) {
-  if (!/^\d+$/.test(text))
-    throw new UsageError(`--timeout expects a whole number of milliseconds, got ${JSON.stringify(text)}`)
-  const ms = Number(text)
+  const ms = wholeNumber('timeout', text, 'milliseconds')
   return ms === 0 ? Number.POSITIVE_INFINITY : ms
+}
+
+const RATE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+
+/** `--limit-rate` as bytes per second: a whole number, with an optional K, M or G (as curl's). */
+function rateOption(text) {
+  const match = /^(\d+)([kmg]?)$/i.exec(text)
+  if (!match)
+    throw new UsageError(`--limit-rate expects bytes per second such as 500K or 2M, got ${JSON.stringify(text)}`)
+  return Number(match[1]) * RATE_UNITS[match[2].toLowerCase()]
+}
+
+/** `--cacert <file>`: the PEM text of the file (the library checks that it is PEM). */
+function caOption(file) {
+  try {
+    return fs.readFileSync(file, 'latin1')
+  } catch (error) {
+    throw new UsageError(`--cacert ${JSON.stringify(file)} cannot be read: ${error.message}`)
+  }
+}
+
+/** The `uploadFile` options of the network flags; only those given. */
+function networkOptions(values) {
+  if (values.proxy !== undefined && values['no-proxy'])
+    throw new UsageError('--proxy and --no-proxy exclude each other')
+  const given = (flag) => values[flag] !== undefined
+  return {
+    ...(given('idle-timeout') && { idleTimeout: wholeNumber('idle-timeout', values['idle-timeout'], 'milliseconds') }),
+    ...(given('limit-rate') && { maxBytesPerSecond: rateOption(values['limit-rate']) }),
+    ...(given('max-redirects') && { maxRedirects: wholeNumber('max-redirects', values['max-redirects'], 'redirects') }),
+    ...(given('retry') && { retry: { limit: wholeNumber('retry', values.retry, 'retries') } }),
+    ...(given('proxy') && { proxy: values.proxy }),
+    ...(values['no-proxy'] && { proxy: false }),
+    ...(given('cacert') && { ca: caOption(values.cacert) }),
+    ...(values.http2 && { enableHttp2: true }),
+  }
 }
 
 /**
@@ -137,6 +187,7 @@ function parseCommandLine(argv) {
     header: headerFields(values.header ?? []),
     timeout: timeoutOption(values.timeout),
     ...(values['file-name'] !== undefined && { fileName: values['file-name'] }),
+    ...networkOptions(values),
   }
   return { action: 'upload', upload, ...flags }
 }

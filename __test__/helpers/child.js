@@ -15,8 +15,8 @@ const PACKAGE_DIR = path.join(__dirname, '..', '..')
  * `timedOut` is true). `onStdout(text, child)` sees stdout as it arrives.
  * @returns {{ child: import('node:child_process').ChildProcess, done: Promise<{ code: number|null, signal: string|null, stdout: string, stderr: string, timedOut: boolean }> }}
  */
-function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout } = {}) {
-  const child = spawn(process.execPath, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env = process.env } = {}) {
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let timedOut = false

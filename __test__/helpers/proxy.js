@@ -11,6 +11,23 @@ const http = require('node:http')
 const net = require('node:net')
 
 /**
+ * A `node:http` request handler that passes each request on to `target` (an endpoint of the
+ * recording server, or anything with a `url`) and its answer back: the "healthy" half of the
+ * scripted servers of the retry tests.
+ * @param {{ url: string }} target
+ */
+function forwardTo(target) {
+  return (req, res) => {
+    const forward = http.request(target.url, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers)
+      answer.pipe(res)
+    })
+    forward.on('error', () => res.destroy())
+    req.pipe(forward)
+  }
+}
+
+/**
  * @typedef {object} ProxyRecord
  * @property {string} method   `CONNECT`, or the forwarded method
  * @property {string} target   `host:port` for CONNECT, the absolute URL otherwise
@@ -85,4 +102,4 @@ async function startProxy({ auth } = {}) {
   }
 }
 
-module.exports = { startProxy }
+module.exports = { startProxy, forwardTo }
