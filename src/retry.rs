@@ -3,10 +3,10 @@
 //! said to come back later (429, 503), honouring `Retry-After` up to a cap. Each repeat re-opens
 //! the file and sends it whole.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode};
 
 use crate::error::{ErrorCode, UploadError};
 
@@ -56,6 +56,73 @@ impl RetryPolicy {
             Some(wait) => Some(wait),
             None => Some(self.backoff_before(repeat)),
         }
+    }
+}
+
+/// How many times one upload was sent, and whether it is sent once more: after a stale pooled
+/// connection (once, at once, with or without `retry`; see `reuse.rs`), or as its `retry` policy
+/// says, when the wait ends before the deadline.
+#[derive(Debug)]
+pub struct Sends {
+    policy: Option<RetryPolicy>,
+    deadline: Option<Instant>,
+    attempts: u32,
+    repeats: u32,
+    resent_stale: bool,
+}
+
+impl Sends {
+    /// The first send of an upload with this policy and deadline.
+    pub fn new(policy: Option<RetryPolicy>, deadline: Option<Instant>) -> Self {
+        Sends {
+            policy,
+            deadline,
+            attempts: 1,
+            repeats: 0,
+            resent_stale: false,
+        }
+    }
+
+    /// After a failure before any response (`reused`: on a pooled connection, certainly): the
+    /// wait before sending again, or `None` when the failure is the result.
+    pub fn after_failure(&mut self, err: &UploadError, reused: bool) -> Option<Duration> {
+        if reused && !self.resent_stale && err.is_connection_lost() {
+            // The server closed the idle connection as it was handed out.
+            self.resent_stale = true;
+            self.attempts += 1;
+            return Some(Duration::ZERO);
+        }
+        let policy = self.policy.filter(|p| p.may_repeat_failure(err))?;
+        self.repeat(policy.backoff_before(self.repeats + 1))
+    }
+
+    /// After a response: the wait before sending again (a 429 or 503 the policy repeats), or
+    /// `None` when the response is the result.
+    pub fn after_response(&mut self, response: &Response) -> Option<Duration> {
+        let policy = self.policy?;
+        let wait =
+            policy.wait_for_response(response.status(), response.headers(), self.repeats + 1)?;
+        self.repeat(wait)
+    }
+
+    /// With `retry`: how many times the upload was sent.
+    pub fn attempts(&self) -> Option<u32> {
+        self.policy.map(|_| self.attempts)
+    }
+
+    /// Counts one more repeat after `wait`, unless the repeats are used up or the wait would end
+    /// past the deadline.
+    fn repeat(&mut self, wait: Duration) -> Option<Duration> {
+        let limit = self.policy.map_or(0, |p| p.limit);
+        let fits = self
+            .deadline
+            .is_none_or(|at| Instant::now().checked_add(wait).is_some_and(|end| end < at));
+        if self.repeats >= limit || !fits {
+            return None;
+        }
+        self.repeats += 1;
+        self.attempts += 1;
+        Some(wait)
     }
 }
 
@@ -130,6 +197,51 @@ mod tests {
         let past = with_retry_after("Sun, 06 Nov 1994 08:49:30 GMT");
         assert_eq!(retry_after(&past, now), Some(Duration::ZERO));
         assert_eq!(retry_after(&with_retry_after("soon"), now), None);
+    }
+
+    #[test]
+    fn sends_count_repeats_up_to_the_limit_and_the_deadline() {
+        let reset = UploadError::new(ErrorCode::ECONNRESET, "x");
+        let mut sends = Sends::new(Some(policy()), None);
+        assert_eq!(
+            sends.after_failure(&reset, false),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            sends.after_failure(&reset, false),
+            Some(Duration::from_millis(200))
+        );
+        assert_eq!(
+            sends.after_failure(&reset, false),
+            Some(Duration::from_millis(400))
+        );
+        assert_eq!(sends.after_failure(&reset, false), None, "limit 3");
+        assert_eq!(sends.attempts(), Some(4));
+
+        let soon = Instant::now() + Duration::from_millis(150);
+        let mut sends = Sends::new(Some(policy()), Some(soon));
+        assert_eq!(
+            sends.after_failure(&reset, false),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(
+            sends.after_failure(&reset, false),
+            None,
+            "200 ms would pass the deadline"
+        );
+    }
+
+    #[test]
+    fn a_stale_pooled_connection_is_sent_again_once_without_retry() {
+        let reset = UploadError::new(ErrorCode::ECONNRESET, "x");
+        let mut sends = Sends::new(None, None);
+        assert_eq!(sends.after_failure(&reset, true), Some(Duration::ZERO));
+        assert_eq!(sends.after_failure(&reset, true), None);
+        assert_eq!(
+            sends.attempts(),
+            None,
+            "no retry option: no attempts in the result"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::future::{pending, poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
 use reqwest::{Method, Response, StatusCode, Url};
@@ -23,6 +23,7 @@ use crate::options::UploadPlan;
 use crate::profile::{Clock, Observed};
 use crate::progress::ProgressReporter;
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
+use crate::retry::Sends;
 use crate::reuse::watch_connecting;
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
@@ -102,9 +103,7 @@ async fn send(
     let mut hop = Hop::first(plan.url.clone(), headers);
     let mut redirects: Option<(Instant, Instant)> = None;
     let mut followed: u32 = 0;
-    let mut attempts: u32 = 1;
-    let mut repeats: u32 = 0;
-    let mut sent_again = false;
+    let mut sends = Sends::new(plan.retry, deadline);
     let (response, fetch_start, connecting) = loop {
         // What an earlier request of this upload still sends (a server that answered a redirect,
         // 429 or 503 before reading the whole body) stops now: its body ends and its file closes.
@@ -163,27 +162,14 @@ async fn send(
         });
         let response = match result {
             Ok(response) => response,
-            // The server closed the idle connection as it was handed out: send it once more.
-            Err(err) if connecting.reused() && !sent_again && err.is_connection_lost() => {
-                sent_again = true;
-                attempts += 1;
-                continue;
-            }
-            Err(err) => match plan.retry {
-                Some(retry) if repeats < retry.limit && retry.may_repeat_failure(&err) => {
-                    repeats += 1;
-                    let wait = retry.backoff_before(repeats);
-                    if !fits(deadline, wait) {
-                        return Err(err);
-                    }
+            Err(err) => match sends.after_failure(&err, connecting.reused()) {
+                Some(wait) => {
                     activity.waiting(tokio::time::sleep(wait)).await;
-                    attempts += 1;
                     continue;
                 }
-                _ => return Err(err),
+                None => return Err(err),
             },
         };
-        let status = response.status();
         if let Some(next) = hop.redirect(&response, plan.max_redirects, followed)? {
             followed += 1;
             redirects = Some((
@@ -193,16 +179,10 @@ async fn send(
             hop = next;
             continue;
         }
-        if let Some(retry) = plan.retry.filter(|r| repeats < r.limit) {
-            if let Some(wait) = retry.wait_for_response(status, response.headers(), repeats + 1) {
-                if fits(deadline, wait) {
-                    drop(response);
-                    repeats += 1;
-                    activity.waiting(tokio::time::sleep(wait)).await;
-                    attempts += 1;
-                    continue;
-                }
-            }
+        if let Some(wait) = sends.after_response(&response) {
+            drop(response);
+            activity.waiting(tokio::time::sleep(wait)).await;
+            continue;
         }
         break (response, fetch_start, connecting);
     };
@@ -243,13 +223,8 @@ async fn send(
         header,
         cookies,
         profile,
-        attempts: plan.retry.map(|_| attempts),
+        attempts: sends.attempts(),
     })
-}
-
-/// Whether waiting `wait` from now still ends before the deadline.
-fn fits(deadline: Option<Instant>, wait: Duration) -> bool {
-    deadline.is_none_or(|at| Instant::now().checked_add(wait).is_some_and(|end| end < at))
 }
 
 /// One request of an upload's chain of redirects: where it goes, how, and with which headers.
