@@ -10,7 +10,7 @@ const { once } = require('node:events')
 const { Worker } = require('node:worker_threads')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { closedPort, startServer, within } = require('../testing')
+const { closedPort, createCertificates, startServer, within } = require('../testing')
 const { startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
@@ -214,6 +214,22 @@ test('a proxy that refuses the tunnel fails with ERR_PROXY; no password in any e
     t.is(error?.code, 'ECONNREFUSED')
     t.notRegex(error.errMsg, /hunter2|alice/)
   }
+})
+
+test('an https: proxy: TLS to the proxy itself, verified against the roots of the upload (`ca` included)', async (t) => {
+  const certs = await createCertificates()
+  const proxy = await proxyFor(t, { tls: { key: certs.key, cert: certs.cert } })
+  const endpoint = server.endpoint()
+  const { res, error } = await upload({ url: endpoint.url, proxy: proxy.url, ca: certs.ca })
+  t.falsy(error, error?.errMsg)
+  t.is(res.statusCode, 200)
+  t.is((await endpoint.received()).file.sha256, file.sha256)
+  t.deepEqual(
+    proxy.records.map((r) => r.method),
+    ['POST'],
+  )
+  const untrusted = await upload({ url: server.endpoint().url, proxy: proxy.url })
+  t.is(untrusted.error?.code, 'ERR_TLS_CERT_INVALID', 'the proxy certificate is checked too')
 })
 
 test('`proxy` must be a proxy URL or false', async (t) => {

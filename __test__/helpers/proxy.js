@@ -8,6 +8,7 @@
  */
 
 const http = require('node:http')
+const https = require('node:https')
 const net = require('node:net')
 
 /**
@@ -35,17 +36,18 @@ function forwardTo(target) {
  */
 
 /**
- * Starts the proxy.
- * @param {{ auth?: string }} [options]  `user:password` the proxy insists on
+ * Starts the proxy: `http:`, or `https:` with `tls` (the client speaks TLS to the proxy itself).
+ * @param {{ auth?: string, tls?: { key: string, cert: string } }} [options]  `auth`: the
+ *   `user:password` the proxy insists on
  * @returns {Promise<{ url: string, port: number, records: ProxyRecord[], close(): Promise<void> }>}
  */
-async function startProxy({ auth } = {}) {
+async function startProxy({ auth, tls } = {}) {
   const records = []
   const sockets = new Set()
   const expected = auth && `Basic ${Buffer.from(auth).toString('base64')}`
   const allowed = (req) => !expected || req.headers['proxy-authorization'] === expected
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req, res) => {
     records.push({ method: req.method, target: req.url, authorization: req.headers['proxy-authorization'] })
     if (!allowed(req)) {
       res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="test"', 'Content-Length': '0' })
@@ -66,8 +68,9 @@ async function startProxy({ auth } = {}) {
     )
     forward.on('error', () => res.destroy())
     req.pipe(forward)
-  })
-  server.on('connection', (socket) => {
+  }
+  const server = tls ? https.createServer(tls, onRequest) : http.createServer(onRequest)
+  server.on(tls ? 'secureConnection' : 'connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
@@ -92,7 +95,7 @@ async function startProxy({ auth } = {}) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address()
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     records,
     close() {
