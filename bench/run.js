@@ -155,6 +155,24 @@ const verdict = (met) => (met === null ? 'not measured' : met ? '**met**' : '**m
 
 // ---- scenarios --------------------------------------------------------------------------------
 
+/** The columns of the 1 GiB tables (scenarios 1 and 6), with one of their own after peak RSS. */
+function bigColumns(own) {
+  return [
+    'client',
+    'wall ms',
+    'MiB/s',
+    'wall × upload-task',
+    'CPU ms per GiB',
+    'CPU × upload-task',
+    'CPU / wall',
+    'peak RSS MiB',
+    own,
+    'sink busy',
+    'sink CPU ms per GiB',
+    'notes',
+  ]
+}
+
 async function scenarioBig(url) {
   const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
   const baselines = ['raw-socket', ...(have('python3') ? ['raw-socket-py'] : [])]
@@ -245,23 +263,7 @@ async function scenarioBig(url) {
     '',
     `Median of ${RUNS} runs. *× upload-task* columns: the client’s figure divided by upload-task’s in the same round, median over rounds (above 1 = upload-task is faster or leaner). *CPU* is user + sys of the uploading process from the upload call to the response (all its threads); *CPU / wall* how much of one core that is. *Peak RSS*: the whole client process (maxRSS). *Sink busy*: the sink’s CPU time for that request over the client’s wall time; *sink CPU per GiB*: the same time per GiB received.`,
     '',
-    table(
-      [
-        'client',
-        'wall ms',
-        'MiB/s',
-        'wall × upload-task',
-        'CPU ms per GiB',
-        'CPU × upload-task',
-        'CPU / wall',
-        'peak RSS MiB',
-        'progress events',
-        'sink busy',
-        'sink CPU ms per GiB',
-        'notes',
-      ],
-      rows,
-    ),
+    table(bigColumns('progress events'), rows),
     '',
     `Is the sink the bottleneck? The fastest client through it in this run was ${NAMES[fastest]} at ${fixed(mibps(fastest))} MiB/s, with the sink busy ${fixed(sinkBusy(fastest))} % of that time` +
       (fastest === ut
@@ -534,23 +536,7 @@ async function scenarioHttps(_url, tls) {
     '',
     `The file of scenario 1 to a \`node:https\` sink (HTTP/1.1, TLS 1.3, certificate signed by a CA generated for this run; each client is given that CA). Median of ${RUNS} runs, interleaved; columns as in scenario 1, *× upload-task* = the client’s figure over upload-task’s in the same round, median over rounds (above 1 = upload-task is faster or leaner).`,
     '',
-    table(
-      [
-        'client',
-        'wall ms',
-        'MiB/s',
-        'wall × upload-task',
-        'CPU ms per GiB',
-        'CPU × upload-task',
-        'CPU / wall',
-        'peak RSS MiB',
-        'RSS × upload-task',
-        'sink busy',
-        'sink CPU ms per GiB',
-        'notes',
-      ],
-      rows,
-    ),
+    table(bigColumns('RSS × upload-task'), rows),
     '',
     `The sink needs ${fixed(sinkPerGiB(res, ut))} ms of CPU per GiB to decrypt and read upload-task’s stream` +
       (plain?.[ut] ? ` (${fixed(sinkPerGiB(plain, ut))} ms over plain HTTP in scenario 1)` : '') +
