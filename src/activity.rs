@@ -40,8 +40,10 @@ pub struct Activity {
     waiting: AtomicBool,
     /// When a body's last byte was last handed over (for `enableProfile`).
     body_end: Mutex<Option<std::time::Instant>>,
-    /// Woken at each body frame handed over.
+    /// Woken at each body frame handed over, once someone waits for that (`body_moves`): the
+    /// body's path pays nothing otherwise.
     sending: Notify,
+    watched: AtomicBool,
 }
 
 impl Activity {
@@ -54,6 +56,7 @@ impl Activity {
             waiting: AtomicBool::new(false),
             body_end: Mutex::new(None),
             sending: Notify::new(),
+            watched: AtomicBool::new(false),
         }
     }
 
@@ -65,14 +68,19 @@ impl Activity {
         if phase == Phase::wait {
             *self.lock_body_end() = Some(Instant::now().into_std());
         }
-        if matches!(phase, Phase::send | Phase::wait) {
+        if matches!(phase, Phase::send | Phase::wait) && self.watched.load(Ordering::Acquire) {
             self.sending.notify_waiters();
         }
     }
 
     /// Completes at the next body frame handed over: the connection is up and takes the body.
     pub async fn body_moves(&self) {
-        self.sending.notified().await;
+        let notified = self.sending.notified();
+        tokio::pin!(notified);
+        // Registered before the body is told to notify, so no frame is missed.
+        notified.as_mut().enable();
+        self.watched.store(true, Ordering::Release);
+        notified.await;
     }
 
     /// When a body's last byte was last handed over.

@@ -92,6 +92,37 @@ pub struct ProxyEnv {
     pub no: Option<String>,
 }
 
+/// Which URLs a proxy variable is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyScope {
+    /// `https:` URLs (`HTTPS_PROXY`).
+    Https,
+    /// `http:` URLs (`HTTP_PROXY`).
+    Http,
+    /// Both (`ALL_PROXY`).
+    All,
+}
+
+impl ProxyScope {
+    /// The variable it comes from, as error messages name it.
+    pub fn variable(self) -> &'static str {
+        match self {
+            ProxyScope::Https => "HTTPS_PROXY",
+            ProxyScope::Http => "HTTP_PROXY",
+            ProxyScope::All => "ALL_PROXY",
+        }
+    }
+
+    /// reqwest's proxy for `url` over these URLs.
+    fn proxy(self, url: &str) -> reqwest::Result<Proxy> {
+        match self {
+            ProxyScope::Https => Proxy::https(url),
+            ProxyScope::Http => Proxy::http(url),
+            ProxyScope::All => Proxy::all(url),
+        }
+    }
+}
+
 impl ProxyEnv {
     /// The settings of these variables (`name`, `value` pairs of [`PROXY_VARIABLES`]; other
     /// names are ignored).
@@ -116,15 +147,15 @@ impl ProxyEnv {
         }
     }
 
-    /// The proxy URLs set, with the variable each came from (for its error message).
-    pub fn urls(&self) -> impl Iterator<Item = (&'static str, &str)> {
+    /// The proxy URLs set, each with the URLs it is for, most specific first.
+    pub fn urls(&self) -> impl Iterator<Item = (ProxyScope, &str)> {
         [
-            ("HTTPS_PROXY", &self.https),
-            ("HTTP_PROXY", &self.http),
-            ("ALL_PROXY", &self.all),
+            (ProxyScope::Https, &self.https),
+            (ProxyScope::Http, &self.http),
+            (ProxyScope::All, &self.all),
         ]
         .into_iter()
-        .filter_map(|(name, url)| Some((name, url.as_deref()?)))
+        .filter_map(|(scope, url)| Some((scope, url.as_deref()?)))
     }
 
     /// This environment as a choice: none when no proxy variable is set, or when `NO_PROXY`
@@ -221,19 +252,12 @@ fn with_proxy(builder: ClientBuilder, choice: &ProxyChoice) -> Result<ClientBuil
             builder.proxy(Proxy::all(url).map_err(invalid("parameter.proxy"))?)
         }
         ProxyChoice::Env(env) => {
-            let exempt = || env.no.as_deref().and_then(NoProxy::from_string);
+            // reqwest takes the first proxy that matches a URL: the specific ones go first.
             let mut builder = builder;
-            if let Some(url) = &env.https {
-                let proxy = Proxy::https(url).map_err(invalid("HTTPS_PROXY"))?;
-                builder = builder.proxy(proxy.no_proxy(exempt()));
-            }
-            if let Some(url) = &env.http {
-                let proxy = Proxy::http(url).map_err(invalid("HTTP_PROXY"))?;
-                builder = builder.proxy(proxy.no_proxy(exempt()));
-            }
-            if let Some(url) = &env.all {
-                let proxy = Proxy::all(url).map_err(invalid("ALL_PROXY"))?;
-                builder = builder.proxy(proxy.no_proxy(exempt()));
+            for (scope, url) in env.urls() {
+                let proxy = scope.proxy(url).map_err(invalid(scope.variable()))?;
+                let exempt = env.no.as_deref().and_then(NoProxy::from_string);
+                builder = builder.proxy(proxy.no_proxy(exempt));
             }
             builder
         }

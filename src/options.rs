@@ -293,7 +293,8 @@ fn proxy_choice(
             "parameter.proxy should be a proxy URL or false",
         )),
         None => {
-            for (name, url) in env.urls() {
+            for (scope, url) in env.urls() {
+                let name = scope.variable();
                 proxy_url(&format!("the environment variable {name}"), url)?;
             }
             Ok(env.into_choice())
@@ -320,28 +321,25 @@ fn proxy_url(what: &str, url: &str) -> Result<(), UploadError> {
     }
 }
 
-/// The redirect limit: absent is the default; an integer, `Infinity` for no limit.
-fn redirect_limit(max: Option<f64>) -> Result<u32, UploadError> {
-    match non_negative("maxRedirects", max)? {
-        None => Ok(DEFAULT_MAX_REDIRECTS),
+/// A count option as given: `None` when absent; a non-negative integer, `Infinity` (or anything
+/// past `u32::MAX`) for no limit.
+fn count(name: &str, value: Option<f64>) -> Result<Option<u32>, UploadError> {
+    match non_negative(name, value)? {
         Some(n) if n.fract() != 0.0 && n.is_finite() => Err(UploadError::invalid_value(format!(
-            "parameter.maxRedirects should be an integer, got {n}"
+            "parameter.{name} should be an integer, got {n}"
         ))),
-        Some(n) => Ok(n.min(f64::from(u32::MAX)) as u32),
+        other => Ok(other.map(|n| n.min(f64::from(u32::MAX)) as u32)),
     }
+}
+
+/// The redirect limit: absent is the default.
+fn redirect_limit(max: Option<f64>) -> Result<u32, UploadError> {
+    Ok(count("maxRedirects", max)?.unwrap_or(DEFAULT_MAX_REDIRECTS))
 }
 
 /// The retry policy of a `retry` option; a `limit` of 0 is no retries.
 fn retry_policy(retry: RetryRequest) -> Result<RetryPolicy, UploadError> {
-    let limit = match non_negative("retry.limit", retry.limit)? {
-        None => DEFAULT_RETRY_LIMIT,
-        Some(n) if n.fract() != 0.0 && n.is_finite() => {
-            return Err(UploadError::invalid_value(format!(
-                "parameter.retry.limit should be an integer, got {n}"
-            )))
-        }
-        Some(n) => n.min(f64::from(u32::MAX)) as u32,
-    };
+    let limit = count("retry.limit", retry.limit)?.unwrap_or(DEFAULT_RETRY_LIMIT);
     let backoff = non_negative("retry.backoff", retry.backoff)?
         .map_or(Some(DEFAULT_RETRY_BACKOFF), millis)
         .unwrap_or(Duration::MAX);

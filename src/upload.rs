@@ -110,7 +110,7 @@ async fn send(
         stop.end_attempt();
         // With HTTP/2 offered, wait while another upload opens the first connection to the origin.
         let first_turn = match (&pooled.first, hop.url.scheme()) {
-            (Some(first), "https") => first.turn(&hop.url).await,
+            (Some(first), "https") if hop.with_body => first.turn(&hop.url).await,
             _ => None,
         };
         let fetch_start = Instant::now();
@@ -120,7 +120,7 @@ async fn send(
                 None => FileSource::reopen(&plan.file_path, file_len).await?,
             };
             let attempt_token = body_token.child_token();
-            stop.attempt = Some((attempt_token.clone(), file.closer()));
+            stop.attempt = Some(attempt_token.clone());
             stop.files.push(file.closer());
             // A body sent again reports its progress from 0 again.
             let progress = Arc::new(ProgressReporter::new(total, listeners.clone()));
@@ -324,16 +324,19 @@ impl Hop {
 struct Stop {
     _body: DropGuard,
     files: Vec<FileCloser>,
-    /// The body of the request in flight, and its file.
-    attempt: Option<(CancellationToken, FileCloser)>,
+    /// The body of the latest request that had one (its file is the last of `files`).
+    attempt: Option<CancellationToken>,
 }
 
 impl Stop {
-    /// Ends the body of the request before this one, if it is still being sent.
+    /// Ends the body of the request before this one, if it is still being sent, and closes its
+    /// file.
     fn end_attempt(&mut self) {
-        if let Some((token, file)) = self.attempt.take() {
+        if let Some(token) = self.attempt.take() {
             token.cancel();
-            file.close();
+            if let Some(file) = self.files.last() {
+                file.close();
+            }
         }
     }
 }
