@@ -6,7 +6,7 @@
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within } = require('../testing')
-const { assertAbortError } = require('./helpers/assert.js')
+const { assertAbortError, assertClosedEarly, heldMidBody } = require('./helpers/assert.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
@@ -60,35 +60,18 @@ test.serial(
   'abort() mid-upload: the server sees the connection close before the whole body; no progress after abort()',
   async (t) => {
     const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
-    let aborted = false
-    let lateEvents = 0
-    let events = 0
     const task = uploadFile({ url: endpoint.url, filePath: large.path, name: 'file' })
-    const firstEvent = new Promise((resolve) => {
-      task.onProgressUpdate((e) => {
-        events++
-        if (aborted) lateEvents++
-        resolve(e)
-      })
-    })
-    const rec = await within(endpoint.arrived, 10000, 'the request arriving')
-    const first = await within(firstEvent, 10000, 'a first progress event')
-    t.true(first.progress < 100, 'the slow server holds the client mid-body')
-    t.false(rec.completed)
+    const { rec, watch } = await heldMidBody(t, task, endpoint)
 
     t.is(task.abort(), undefined)
-    aborted = true
+    watch.stop()
     const error = await t.throwsAsync(within(task, 1000, 'the abort rejection'))
     assertAbortError(t, error)
 
-    rec.unthrottle() // read what is still buffered at full speed, up to the close
-    await within(rec.finished, 10000, 'the server seeing the end of the request')
-    t.true(rec.closedEarly, 'the connection closed before the body ended')
-    t.false(rec.completed)
-    t.true(rec.bytesReceived < large.size, `${rec.bytesReceived} bytes received`)
+    await assertClosedEarly(t, rec, large.size)
     await new Promise((resolve) => setImmediate(resolve))
-    t.is(lateEvents, 0, 'no progress event after abort() returned')
-    t.log(`${events} progress event(s) before abort, ${rec.bytesReceived} bytes received`)
+    t.is(watch.late, 0, 'no progress event after abort() returned')
+    t.log(`${watch.events} progress event(s) before abort, ${rec.bytesReceived} bytes received`)
   },
 )
 

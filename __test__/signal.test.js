@@ -10,7 +10,7 @@ const vm = require('node:vm')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within, closedPort } = require('../testing')
-const { assertAbortError } = require('./helpers/assert.js')
+const { assertAbortError, assertClosedEarly, heldMidBody } = require('./helpers/assert.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
@@ -165,8 +165,6 @@ test.serial(
     const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
     const controller = new AbortController()
     const log = []
-    let aborted = false
-    let lateEvents = 0
     const task = uploadFile({
       url: endpoint.url,
       filePath: large.path,
@@ -176,21 +174,12 @@ test.serial(
       fail: (e) => log.push(['fail', e]),
       complete: (e) => log.push(['complete', e]),
     })
-    const firstEvent = new Promise((resolve) => {
-      task.onProgressUpdate((e) => {
-        if (aborted) lateEvents++
-        resolve(e)
-      })
-    })
-    const rec = await within(endpoint.arrived, 10000, 'the request arriving')
-    const first = await within(firstEvent, 10000, 'a first progress event')
-    t.true(first.progress < 100, 'the slow server holds the client mid-body')
-    t.false(rec.completed)
+    const { rec, watch } = await heldMidBody(t, task, endpoint)
     t.is(listenerCount(controller.signal), 1, 'one listener while the upload runs')
 
     const reason = new Error('stop')
     controller.abort(reason)
-    aborted = true
+    watch.stop()
     const error = await t.throwsAsync(within(task, 1000, 'the abort rejection'))
     assertAbortError(t, error)
     t.is(error.cause, reason)
@@ -200,13 +189,9 @@ test.serial(
     ])
     t.is(listenerCount(controller.signal), 0, 'the listener is gone after settlement')
 
-    rec.unthrottle() // read what is still buffered at full speed, up to the close
-    await within(rec.finished, 10000, 'the server seeing the end of the request')
-    t.true(rec.closedEarly, 'the connection closed before the body ended')
-    t.false(rec.completed)
-    t.true(rec.bytesReceived < large.size, `${rec.bytesReceived} bytes received`)
+    await assertClosedEarly(t, rec, large.size)
     await nextMacrotask()
-    t.is(lateEvents, 0, 'no progress event after the signal was aborted')
+    t.is(watch.late, 0, 'no progress event after the signal was aborted')
   },
 )
 
