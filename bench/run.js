@@ -384,32 +384,20 @@ async function scenarioAbort(url) {
   const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
   const clients = pick(['upload-task', 'undici', 'axios', 'got', 'fetch'])
   const res = await rounds('abort', clients, (c) => runClient(c, ['abort', url, file, SIZE.aborts, SIZE.abortDelayMs]))
+  /** The median over rounds of percentile `p` of the latencies in `key`, with `digits` decimals. */
+  const pct = (c, key, p, digits) =>
+    fixed(
+      med(res, c, (x) => percentile(x[key], p)),
+      digits,
+    )
   const rows = clients.map((c) => [
     NAMES[c],
-    fixed(
-      med(res, c, (x) => percentile(x.latencies, 50)),
-      3,
-    ),
-    fixed(
-      med(res, c, (x) => percentile(x.latencies, 99)),
-      3,
-    ),
-    fixed(
-      med(res, c, (x) => percentile(x.lastDataLatencies, 50)),
-      2,
-    ),
-    fixed(
-      med(res, c, (x) => percentile(x.lastDataLatencies, 99)),
-      2,
-    ),
-    fixed(
-      med(res, c, (x) => percentile(x.closeLatencies, 50)),
-      2,
-    ),
-    fixed(
-      med(res, c, (x) => percentile(x.closeLatencies, 99)),
-      2,
-    ),
+    pct(c, 'latencies', 50, 3),
+    pct(c, 'latencies', 99, 3),
+    pct(c, 'lastDataLatencies', 50, 2),
+    pct(c, 'lastDataLatencies', 99, 2),
+    pct(c, 'closeLatencies', 50, 2),
+    pct(c, 'closeLatencies', 99, 2),
     fixed(med(res, c, (x) => x.completed)),
     errors(res, c).slice(0, 1).join(''),
   ])
