@@ -10,7 +10,7 @@
 const path = require('node:path')
 const { ErrorCode, proxyVariables } = require('./native.js')
 
-/** The environment variables the native side reads the proxy settings from (src/environment.rs). */
+/** The environment variables the native side reads the proxy settings from (`proxyVariables` in src/proxy.rs). */
 const PROXY_VARIABLES = proxyVariables()
 
 /**
