@@ -2,7 +2,6 @@
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
@@ -113,15 +112,15 @@ impl UploadTask {
     }
 }
 
-/// Runs an upload's `work` to its outcome and closes its listeners. A panic in the work (a bug)
-/// settles the task with `ERR_INTERNAL` instead of leaving its promise pending forever; the
-/// panic's message still goes to stderr through the process's panic hook, which belongs to the
-/// host, not to this addon.
+/// Runs an upload's `work` to its outcome and closes its listeners. A panic in the work (a bug),
+/// while it runs or when it is dropped, settles the task with `ERR_INTERNAL` instead of leaving
+/// its promise pending forever; the panic's message still goes to stderr through the process's
+/// panic hook, which belongs to the host, not to this addon.
 async fn settle(
     work: impl Future<Output = Result<UploadSuccess, UploadError>>,
     listeners: &Listeners,
 ) -> UploadOutcome {
-    let mut work = pin!(work);
+    let mut work = Box::pin(work);
     let result = poll_fn(
         |cx| match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
             Ok(poll) => poll,
@@ -129,6 +128,11 @@ async fn settle(
         },
     )
     .await;
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(work)));
+    let result = dropped.map_or_else(
+        |_panic| Err(UploadError::internal("ending the upload panicked")),
+        |()| result,
+    );
     listeners.close();
     UploadOutcome::from(result)
 }
@@ -173,6 +177,39 @@ mod tests {
             ok,
             UploadOutcome::Failure {
                 code: ErrorCode::ABORT_ERR,
+                ..
+            }
+        ));
+    }
+
+    /// A work that ends at once and panics when it is dropped.
+    struct PanicsOnDrop;
+
+    impl Future for PanicsOnDrop {
+        type Output = Result<UploadSuccess, UploadError>;
+
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> Poll<Self::Output> {
+            Poll::Ready(Err(UploadError::abort()))
+        }
+    }
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("a bug in a destructor");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_ending_the_work_settles_with_err_internal() {
+        let listeners = Listeners::default();
+        let outcome = settle(PanicsOnDrop, &listeners).await;
+        assert!(matches!(
+            outcome,
+            UploadOutcome::Failure {
+                code: ErrorCode::ERR_INTERNAL,
                 ..
             }
         ));
