@@ -394,4 +394,12 @@ mod tests {
         let inner = io::Error::other("b");
         assert_eq!(describe(&inner), "b");
     }
+
+    #[tokio::test]
+    async fn a_panic_on_the_blocking_pool_is_internal() {
+        let joined = tokio::task::spawn_blocking(|| panic!("a bug in a file read")).await;
+        let err = UploadError::from_join(&joined.unwrap_err(), "the file read");
+        assert_eq!(err.code, ErrorCode::ERR_INTERNAL);
+        assert!(err.reason.contains("please report it"), "{}", err.reason);
+    }
 }
