@@ -32,12 +32,12 @@ pub struct Sent {
     /// The response, or the failure before one.
     pub result: Result<Response, UploadError>,
     /// What was observed of the request.
-    pub observed: Observed,
+    pub seen: Seen,
 }
 
 /// What was observed of one request (for `enableProfile` and the retry rules).
 #[derive(Clone)]
-pub struct Observed {
+pub struct Seen {
     /// When it was handed to the client.
     pub fetch_start: Instant,
     /// What the connector did for it (nothing: a reused connection).
@@ -115,7 +115,7 @@ impl Attempts {
             .client
             .request(hop.method.clone(), hop.url.clone())
             .headers(hop.headers.clone());
-        let mut observed = Observed {
+        let mut seen = Seen {
             fetch_start,
             connecting: Connecting::default(),
             body: None,
@@ -123,13 +123,13 @@ impl Attempts {
         };
         let request = if hop.with_body {
             let body = self.body().await?;
-            observed.sent = body.content_length();
-            observed.body = Some(body.signals());
+            seen.sent = body.content_length();
+            seen.body = Some(body.signals());
             Either::Left(with_body(request, body))
         } else {
             Either::Right(request.send())
         };
-        let signals = observed.body.clone();
+        let signals = seen.body.clone();
         let opening = async move {
             if let (Some(turn), Some(signals)) = (first_turn, signals) {
                 signals.moves().await;
@@ -137,13 +137,13 @@ impl Attempts {
             }
         };
         let (result, connecting) = watch_connecting(alongside(request, opening)).await;
-        observed.connecting = connecting;
+        seen.connecting = connecting;
         let result = result.map_err(if self.proxied {
             UploadError::from_proxied_http
         } else {
             UploadError::from_http
         });
-        Ok(Sent { result, observed })
+        Ok(Sent { result, seen })
     }
 
     /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another

@@ -11,7 +11,7 @@ use reqwest::{Response, Version};
 use tokio_util::sync::CancellationToken;
 
 use crate::activity::Activity;
-use crate::attempt::{Attempts, Observed};
+use crate::attempt::{Attempts, Seen};
 use crate::clients::Pooled;
 use crate::deadline::Deadline;
 use crate::error::UploadError;
@@ -67,20 +67,20 @@ async fn upload(
         Attempts::open(&plan, pooled, listeners.clone(), activity.clone(), token).await?;
     let mut sends = Sends::new(plan.retry, deadline);
     let mut redirects = Redirects::default();
-    let (response, observed) = loop {
+    let (response, seen) = loop {
         let sent = attempts.send(&hop).await?;
-        let reused = sent.observed.connecting.reused();
+        let reused = sent.seen.connecting.reused();
         match next_step(sent.result, reused, &hop, &plan, &redirects, &mut sends)? {
-            Step::Result(response) => break (response, sent.observed),
+            Step::Result(response) => break (response, sent.seen),
             Step::Follow(next) => {
-                redirects.followed(sent.observed.fetch_start);
+                redirects.followed(sent.seen.fetch_start);
                 hop = next;
             }
             Step::Again(wait) => activity.waiting(tokio::time::sleep(wait)).await,
         }
     };
     let received = receive(response, &plan, &listeners, &activity).await?;
-    let profile = clock.map(|clock| received.profile(&redirects, observed).profile(&clock));
+    let profile = clock.map(|clock| received.observed(&redirects, seen).profile(&clock));
     Ok(UploadSuccess {
         status_code: received.status_code,
         data: String::from_utf8(received.bytes)
@@ -204,17 +204,17 @@ async fn receive(
 
 impl Received {
     /// What was observed of the request that got this response, for the profile.
-    fn profile(&self, redirects: &Redirects, observed: Observed) -> profile::Observed {
+    fn observed(&self, redirects: &Redirects, seen: Seen) -> profile::Observed {
         profile::Observed {
             redirects: redirects.span,
-            fetch_start: observed.fetch_start,
-            connecting: observed.connecting,
-            body_end: observed.body.and_then(|body| body.end()),
+            fetch_start: seen.fetch_start,
+            connecting: seen.connecting,
+            body_end: seen.body.and_then(|body| body.end()),
             response_start: self.start,
             response_end: self.end,
             peer: self.peer,
             version: self.version,
-            sent: observed.sent,
+            sent: seen.sent,
             received: self.bytes.len() as u64,
         }
     }
