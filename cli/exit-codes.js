@@ -20,7 +20,12 @@
 /** @type {ExitFamily[]} */
 const EXIT_FAMILIES = [
   { status: 0, key: 'ok', meaning: 'a response arrived, whatever its status (unless --fail)', codes: [] },
-  { status: 1, key: 'internal', meaning: 'an unexpected error (a bug, or a code this CLI does not know)', codes: [] },
+  {
+    status: 1,
+    key: 'internal',
+    meaning: 'an unexpected error (a bug, or a code this CLI does not know)',
+    codes: ['ERR_INTERNAL'],
+  },
   {
     status: 2,
     key: 'usage',
