@@ -54,6 +54,8 @@ test('-F name=@path;filename=…: the field name and the file name; -F values ar
     'angle=<not-a-file',
     '-F',
     'empty=',
+    '-F',
+    'note=hi;type=text/x-note',
     endpoint.url,
   ])
   assertExit(t, run, 0)
@@ -63,11 +65,22 @@ test('-F name=@path;filename=…: the field name and the file name; -F values ar
     ['literal', '@not-a-file'],
     ['angle', '<not-a-file'],
     ['empty', ''],
+    ['note', 'hi;type=text/x-note'],
   ])
   t.is(rec.file.field, 'avatar')
   t.is(rec.file.filename, 'me.png')
   t.is(rec.file.mimeType, 'image/png', 'the type follows the file name, as with --file-name')
   t.is(rec.file.sha256, small.sha256)
+})
+
+test("short flags group and take attached values, as curl's: -sSf -Ffile=@path -ofile", async (t) => {
+  const endpoint = server.endpoint({ body: 'grouped' })
+  const output = path.join(small.dir, 'grouped.txt')
+  const run = await cli(['-sSf', `-Ffile=@${small.path}`, `-o${output}`, endpoint.url])
+  assertExit(t, run, 0)
+  t.is(run.stderr, '')
+  t.is(fs.readFileSync(output, 'utf8'), 'grouped')
+  t.is((await receivedBy(endpoint)).file.sha256, small.sha256)
 })
 
 test('-F name=@"path";filename="…": quoted values keep their semicolons', async (t) => {
@@ -157,15 +170,8 @@ test('-s hides the progress and the error message, -sS shows the error; the exit
 })
 
 test('-v prints the request head (> ) and the response head (< ) on stderr; stdout keeps the body', async (t) => {
-  const endpoint = server.endpoint({
-    status: 201,
-    headers: [
-      ['X-Answer', '42'],
-      ['Set-Cookie', 'a=1'],
-      ['Set-Cookie', 'b=2'],
-    ],
-    body: 'created',
-  })
+  const headers = [['X-Answer', '42'], ...['a=1', 'b=2'].map((cookie) => ['Set-Cookie', cookie])]
+  const endpoint = server.endpoint({ status: 201, headers, body: 'created' })
   const run = await cli(['-v', '-q', '-H', 'X-Token: abc', '-F', `file=@${small.path}`, `${endpoint.url}?k=v`])
   assertExit(t, run, 0)
   t.is(run.stdout, 'created')
@@ -180,6 +186,19 @@ test('-v prints the request head (> ) and the response head (< ) on stderr; stdo
   const rec = await receivedBy(endpoint)
   t.is(rec.headers['x-token'], 'abc', 'what -v shows was sent')
   t.is(rec.url, `${pathname}?k=v`)
+})
+
+test('-v with a response refused after its head (--max-filesize): the headers, without a status line', async (t) => {
+  const endpoint = server.endpoint({ headers: { 'X-Answer': '42' }, body: 'x'.repeat(1500) })
+  const run = await cli(['-v', '-q', '--max-filesize', '1K', '-F', `file=@${small.path}`, endpoint.url])
+  assertExit(t, run, 63)
+  const lines = run.stderr.split('\n')
+  t.true(lines.includes('< x-answer: 42'), run.stderr)
+  t.false(
+    lines.some((line) => /^< \d{3}$/.test(line)),
+    'no status line',
+  )
+  t.regex(lines.at(-2), /\(ERR_RESPONSE_TOO_LARGE\)$/)
 })
 
 test("curl's options that upload-task lacks: exit 2 with one line naming the option; nothing is sent", async (t) => {
