@@ -59,13 +59,12 @@ function failure(error, where) {
 }
 
 /**
- * Runs `uploadFile`, with progress, `-v`, `--connect-timeout` and Ctrl-C handling, and settles
- * with its outcome. The first SIGINT aborts the upload; the listener is removed once it settled.
- * @returns {Promise<Outcome>}
+ * Runs `uploadFile`, with progress, `--connect-timeout` and Ctrl-C handling, and settles with
+ * whether it succeeded, its result or error, and the response headers seen. The first SIGINT
+ * aborts the upload; the listener is removed, and the progress stopped, once it settled.
  */
-async function upload(command, io) {
+async function settle(command, io) {
   const reporter = progressReporter(io.stderr, { quiet: !command.progress })
-  if (command.verbose) io.stderr.write(`${requestHead(command.upload)}\n`)
   const task = library().uploadFile(command.upload)
   const interrupt = () => task.abort()
   io.signals.on('SIGINT', interrupt)
@@ -76,21 +75,36 @@ async function upload(command, io) {
     headers = header
   })
   try {
-    const result = await task
-    if (command.verbose) io.stderr.write(`${responseHead(result.statusCode, result.header)}\n`)
-    return answer(result, command)
+    return { ok: true, result: await task, connection }
   } catch (error) {
-    if (command.verbose && headers) io.stderr.write(`${responseHead(undefined, headers)}\n`)
-    if (connection.timedOut) {
-      const seconds = command.connectTimeout / 1000
-      return { message: `no connection within ${seconds} s (--connect-timeout)`, status: exitStatus('timeout') }
-    }
-    return failure(error, { https: command.upload.url.startsWith('https:'), connected: connection.connected })
+    return { ok: false, error, headers, connection }
   } finally {
     io.signals.off('SIGINT', interrupt)
     connection.stop()
     reporter.stop()
   }
+}
+
+/**
+ * Runs the upload, with the heads on stderr for `-v` (after the progress, which has stopped by
+ * then), and settles with its outcome.
+ * @returns {Promise<Outcome>}
+ */
+async function upload(command, io) {
+  const verbose = (text) => command.verbose && io.stderr.write(`${text}\n`)
+  verbose(requestHead(command.upload))
+  const settled = await settle(command, io)
+  if (settled.ok) {
+    verbose(responseHead(settled.result.statusCode, settled.result.header))
+    return answer(settled.result, command)
+  }
+  if (settled.headers) verbose(responseHead(undefined, settled.headers))
+  if (settled.connection.timedOut) {
+    const seconds = command.connectTimeout / 1000
+    return { message: `no connection within ${seconds} s (--connect-timeout)`, status: exitStatus('timeout') }
+  }
+  const where = { https: /^https:/i.test(command.upload.url), connected: settled.connection.connected }
+  return failure(settled.error, where)
 }
 
 /**
