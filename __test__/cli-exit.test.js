@@ -23,6 +23,13 @@ async function rawHttpsUrl(t, onSocket) {
   return `https://127.0.0.1:${raw.port}/upload`
 }
 
+/** The path of a file holding the PEM of the test CA, for `--cacert`. */
+function caFile() {
+  const file = path.join(small.dir, 'ca.pem')
+  fs.writeFileSync(file, tlsServer.ca)
+  return file
+}
+
 /** Runs the CLI with `args` and asserts the exit status, an empty stdout and one stderr line. */
 async function failsWith(t, args, status, message) {
   const run = await cli(args)
@@ -118,6 +125,13 @@ test('47: one redirect more than --max-redirs', async (t) => {
   t.is(target.records().length, 0)
 })
 
+test('47: a redirect from https: to http:, which upload-task does not follow', async (t) => {
+  const target = server.endpoint()
+  const redirect = tlsServer.endpoint({ status: 307, headers: { location: target.url } })
+  await failsWith(t, ['-q', '--cacert', caFile(), redirect.url, small.path], 47, /\(ERR_INSECURE_REDIRECT\)/)
+  t.is(target.records().length, 0)
+})
+
 test('56: a connection reset once the request arrived', async (t) => {
   const raw = await rawServer(t, (socket) => socket.resetAndDestroy())
   await failsWith(t, ['-q', '-F', `file=@${small.path}`, raw.url], 56, /\(ECONNRESET\)/)
@@ -126,9 +140,7 @@ test('56: a connection reset once the request arrived', async (t) => {
 test('56: a proxy that refuses the CONNECT tunnel (407), as curl reports it', async (t) => {
   const proxy = await startProxy({ auth: 'user:right' })
   t.teardown(() => proxy.close())
-  const caFile = path.join(small.dir, 'ca-56.pem')
-  fs.writeFileSync(caFile, tlsServer.ca)
-  const args = ['-q', '--cacert', caFile, '-x', `http://user:wrong@127.0.0.1:${proxy.port}`]
+  const args = ['-q', '--cacert', caFile(), '-x', `http://user:wrong@127.0.0.1:${proxy.port}`]
   await failsWith(t, [...args, '-F', `file=@${small.path}`, tlsServer.endpoint().url], 56, /\(ERR_PROXY\)/)
 })
 
