@@ -205,7 +205,7 @@ test("curl's options that upload-task lacks: exit 2 with one line naming the opt
   const endpoint = server.endpoint()
   for (const { flags, why } of CURL_ONLY_FLAGS) {
     for (const flag of flags) {
-      const run = await cli([flag, 'x', '-F', `file=@${small.path}`, endpoint.url])
+      const run = await cli(['-s', flag, 'x', '-F', `file=@${small.path}`, endpoint.url]) // -s hides no usage error
       assertExit(t, run, 2)
       const [first] = run.stderr.split('\n')
       t.is(first, `upload-task: ${flag} is a curl option that upload-task does not have: ${why}`)

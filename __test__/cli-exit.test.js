@@ -97,6 +97,12 @@ test('28: --connect-timeout when the TLS handshake never completes; nothing of t
   t.true(received > 0 && received < small.size, `the server got the ClientHello only (${received} bytes)`)
 })
 
+test('--connect-timeout 0 is none: the -m deadline ends a handshake that never completes', async (t) => {
+  const url = await rawHttpsUrl(t, () => {})
+  const args = ['-q', '--connect-timeout', '0', '-m', '0.5', '-F', `file=@${small.path}`, url]
+  await failsWith(t, args, 28, /uploadFile:fail timeout \(ETIMEDOUT\)/)
+})
+
 test('--connect-timeout is not a response deadline: a slow answer after the body passes', async (t) => {
   const endpoint = server.endpoint({ delayMs: 1500, body: 'late' })
   const run = await cli(['-q', '--connect-timeout', '0.5', '-F', `file=@${small.path}`, endpoint.url])
