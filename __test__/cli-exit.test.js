@@ -154,7 +154,7 @@ test('60: a certificate nothing trusts', async (t) => {
   await failsWith(t, ['-q', tlsServer.endpoint().url, small.path], 60, /\(ERR_TLS_CERT_INVALID\)/)
 })
 
-test("63: a response larger than --max-filesize; a size suffix as curl's", async (t) => {
+test("63: a response larger than --max-filesize; a size suffix, and 0 for no limit, as curl's", async (t) => {
   const body = 'x'.repeat(1500)
   await failsWith(
     t,
@@ -162,7 +162,9 @@ test("63: a response larger than --max-filesize; a size suffix as curl's", async
     63,
     /\(ERR_RESPONSE_TOO_LARGE\)/,
   )
-  const run = await cli(['-q', '--max-filesize', '2K', server.endpoint({ body }).url, small.path])
-  assertExit(t, run, 0)
-  t.is(run.stdout, body)
+  for (const size of ['2K', '0']) {
+    const run = await cli(['-q', '--max-filesize', size, server.endpoint({ body }).url, small.path])
+    assertExit(t, run, 0)
+    t.is(run.stdout, body, `--max-filesize ${size}`)
+  }
 })

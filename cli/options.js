@@ -211,7 +211,9 @@ function networkOptions(values) {
   return {
     ...(given('idle-timeout') && { idleTimeout: wholeNumber('idle-timeout', values['idle-timeout'], 'milliseconds') }),
     ...(given('limit-rate') && { maxBytesPerSecond: sizeOption('limit-rate', values['limit-rate']) }),
-    ...(given('max-filesize') && { maxResponseBytes: sizeOption('max-filesize', values['max-filesize']) }),
+    ...(given('max-filesize') && {
+      maxResponseBytes: sizeOption('max-filesize', values['max-filesize']) || Number.POSITIVE_INFINITY,
+    }),
     ...(redirects && { maxRedirects: wholeNumber(redirects.flag, redirects.text, 'redirects') }),
     ...(given('retry') && { retry: { limit: wholeNumber('retry', values.retry, 'retries') } }),
     ...(given('proxy') && { proxy: values.proxy }),
