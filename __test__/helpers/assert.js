@@ -2,7 +2,9 @@
 
 /** Assertions shared by test files. */
 
+const { uploadFile } = require('../../index.js')
 const { within } = require('../../testing')
+const { resultOf, staysPending } = require('./wait.js')
 
 /** Checks the shape of the abort rejection (docs/API.md §8, §9.1). */
 function assertAbortError(t, error) {
@@ -50,4 +52,23 @@ async function assertClosedEarly(t, rec, fileSize) {
   t.true(rec.bytesReceived < fileSize, `${rec.bytesReceived} bytes received`)
 }
 
-module.exports = { assertAbortError, heldMidBody, assertClosedEarly }
+/**
+ * That no request ever reached `endpoint` of the recording `server`: its `arrived` event does not
+ * come within `ms`, and a later upload of `filePath` to the same server completes without a
+ * record for `endpoint` appearing.
+ * @param {import('ava').ExecutionContext} t
+ * @param {import('../../testing').TestServer} server
+ * @param {import('../../testing').Endpoint} endpoint
+ * @param {string} filePath
+ */
+async function assertNothingArrived(t, server, endpoint, filePath, ms = 300) {
+  t.true(await staysPending(endpoint.arrived, ms), `a request arrived within ${ms} ms`)
+  await resultOf(uploadFile({ url: server.endpoint().url, filePath, name: 'file' }))
+  t.deepEqual(endpoint.records(), [], 'no request reached the endpoint')
+  t.false(
+    server.records.some((rec) => rec.id === endpoint.id),
+    'the server recorded no request for it',
+  )
+}
+
+module.exports = { assertAbortError, heldMidBody, assertClosedEarly, assertNothingArrived }

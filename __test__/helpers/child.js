@@ -1,6 +1,6 @@
 'use strict'
 
-/** Runs Node.js child processes for the lifetime tests, with a hard deadline. */
+/** Runs Node.js child processes for the tests, with a hard deadline, and reads what they print. */
 
 const { spawn } = require('node:child_process')
 const path = require('node:path')
@@ -51,4 +51,20 @@ function runFixture(name, args = [], options) {
   return runNode([path.join(FIXTURES, name), ...args], options)
 }
 
-module.exports = { spawnNode, runNode, runFixture, FIXTURES, PACKAGE_DIR }
+/** The JSON lines a child printed, parsed. */
+function jsonLines(stdout) {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+}
+
+/** Checks that the child `run` exited normally, and parses the last line it printed as JSON. */
+function jsonLine(t, run) {
+  t.false(run.timedOut, `the child timed out; stderr: ${run.stderr}`)
+  t.is(run.code, 0, `the child failed; stderr: ${run.stderr}`)
+  return JSON.parse(run.stdout.trim().split('\n').at(-1))
+}
+
+module.exports = { spawnNode, runNode, runFixture, jsonLines, jsonLine, FIXTURES, PACKAGE_DIR }
