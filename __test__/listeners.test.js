@@ -13,7 +13,9 @@ const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within } = require('../testing')
 const { spawnNode, FIXTURES } = require('./helpers/child.js')
+const { recordWarnings } = require('./helpers/callbacks.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { nextMacrotask } = require('./helpers/wait.js')
 
 const server = useServer(test)
 // Larger than what the kernel's socket buffers take in at once, so that slow reading matters.
@@ -28,8 +30,6 @@ const SLOW = { readDelayMs: 2 }
 function upload(extra) {
   return uploadFile({ url: server.endpoint(SLOW).url, filePath: file.path, name: 'file', ...extra })
 }
-
-const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve))
 
 const KINDS = [
   { on: 'onProgressUpdate', off: 'offProgressUpdate', alias: 'progress' },
@@ -190,10 +190,7 @@ test('listeners added after abort() are never called', async (t) => {
 })
 
 test.serial('throwing listeners and callbacks are isolated and reported as process warnings', async (t) => {
-  const warnings = []
-  const onWarning = (warning) => warnings.push(warning)
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = recordWarnings(t)
 
   const endpoint = server.endpoint(SLOW)
   const log = []
@@ -237,10 +234,7 @@ test.serial('throwing listeners and callbacks are isolated and reported as proce
 })
 
 test.serial('a throwing fail callback does not stop complete or the rejection', async (t) => {
-  const warnings = []
-  const onWarning = (warning) => warnings.push(warning)
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = recordWarnings(t)
 
   const log = []
   const task = upload({

@@ -13,6 +13,7 @@ const { uploadFile } = require('../index.js')
 const { closedPort, createCertificates, startServer, within } = require('../testing')
 const { startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { outcomeOf } = require('./helpers/wait.js')
 
 const server = useServer(test)
 const file = useTempFile(test, 1024 * 1024, { name: 'proxied.bin' })
@@ -49,11 +50,8 @@ async function withEnv(vars, fn) {
   }
 }
 
-const upload = (options) =>
-  within(uploadFile({ filePath: file.path, name: 'file', ...options }), 15000, 'settlement').then(
-    (res) => ({ res }),
-    (error) => ({ error }),
-  )
+/** An upload of `file` with `options`, settled (bounded): `{ res }` or `{ error }`. */
+const upload = (options) => outcomeOf(uploadFile({ filePath: file.path, name: 'file', ...options }))
 
 async function proxyFor(t, options) {
   const proxy = await startProxy(options)

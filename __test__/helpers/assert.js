@@ -53,22 +53,26 @@ async function assertClosedEarly(t, rec, fileSize) {
 }
 
 /**
- * That no request ever reached `endpoint` of the recording `server`: its `arrived` event does not
- * come within `ms`, and a later upload of `filePath` to the same server completes without a
- * record for `endpoint` appearing.
+ * That no request ever reached `endpoints` (one endpoint of the recording `server`, or a list):
+ * no `arrived` event comes within `ms`, and a later upload of `filePath` to the same server
+ * completes without a record for any of them appearing.
  * @param {import('ava').ExecutionContext} t
  * @param {import('../../testing').TestServer} server
- * @param {import('../../testing').Endpoint} endpoint
+ * @param {import('../../testing').Endpoint | import('../../testing').Endpoint[]} endpoints
  * @param {string} filePath
  */
-async function assertNothingArrived(t, server, endpoint, filePath, ms = 300) {
-  t.true(await staysPending(endpoint.arrived, ms), `a request arrived within ${ms} ms`)
+async function assertNothingArrived(t, server, endpoints, filePath, ms = 300) {
+  const list = [endpoints].flat()
+  const anyArrived = Promise.race(list.map((endpoint) => endpoint.arrived))
+  t.true(await staysPending(anyArrived, ms), `a request arrived within ${ms} ms`)
   await resultOf(uploadFile({ url: server.endpoint().url, filePath, name: 'file' }))
-  t.deepEqual(endpoint.records(), [], 'no request reached the endpoint')
-  t.false(
-    server.records.some((rec) => rec.id === endpoint.id),
-    'the server recorded no request for it',
-  )
+  for (const endpoint of list) {
+    t.deepEqual(endpoint.records(), [], 'no request reached the endpoint')
+    t.false(
+      server.records.some((rec) => rec.id === endpoint.id),
+      'the server recorded no request for it',
+    )
+  }
 }
 
 module.exports = { assertAbortError, heldMidBody, assertClosedEarly, assertNothingArrived }
