@@ -1,6 +1,6 @@
 'use strict'
 
-/** Runs Node.js child processes for the tests, with a hard deadline, and reads what they print. */
+/** Runs child processes (Node.js, or another command) for the tests with a hard deadline, and reads what they print. */
 
 const { spawn } = require('node:child_process')
 const path = require('node:path')
@@ -11,12 +11,12 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures')
 const PACKAGE_DIR = path.join(__dirname, '..', '..')
 
 /**
- * Spawns `node ...args` and resolves when it exits, or SIGKILLs it after `timeoutMs` (then
+ * Spawns `command ...args` and resolves when it exits, or SIGKILLs it after `timeoutMs` (then
  * `timedOut` is true). `onStdout(text, child)` sees stdout as it arrives.
  * @returns {{ child: import('node:child_process').ChildProcess, done: Promise<{ code: number|null, signal: string|null, stdout: string, stderr: string, timedOut: boolean }> }}
  */
-function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env = process.env } = {}) {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+function spawnProcess(command, args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env = process.env } = {}) {
+  const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let timedOut = false
@@ -39,6 +39,11 @@ function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env =
     })
   })
   return { child, done }
+}
+
+/** Spawns `node ...args` with this process's Node.js binary; see spawnProcess. */
+function spawnNode(args, options) {
+  return spawnProcess(process.execPath, args, options)
 }
 
 /** Runs `node ...args` to its end; see spawnNode. */
@@ -67,4 +72,4 @@ function jsonLine(t, run) {
   return JSON.parse(run.stdout.trim().split('\n').at(-1))
 }
 
-module.exports = { spawnNode, runNode, runFixture, jsonLines, jsonLine, FIXTURES, PACKAGE_DIR }
+module.exports = { spawnProcess, spawnNode, runNode, runFixture, jsonLines, jsonLine, FIXTURES, PACKAGE_DIR }
