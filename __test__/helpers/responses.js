@@ -3,7 +3,7 @@
 /** Hostile response bodies: one that never ends, and a compression bomb. */
 
 const zlib = require('node:zlib')
-const { deferred } = require('../../testing/wait.js')
+const { deferred } = require('./wait.js')
 const { readRequests } = require('./raw.js')
 
 const MiB = 1024 * 1024
