@@ -19,6 +19,17 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)]
 }
 
+/**
+ * An upload of `file` to `url` without a deadline: the task, its progress events stamped with
+ * the time they came (`at`), and its outcome (bounded).
+ */
+function watchedUpload(url, file) {
+  const events = []
+  const task = uploadFile({ url, filePath: file, name: 'file', timeout: Number.POSITIVE_INFINITY })
+  task.onProgressUpdate((e) => events.push({ ...e, at: Date.now() }))
+  return { task, events, outcome: outcomeOf(task, 30000) }
+}
+
 test.serial('a receiver that stops reading: progress still reports where the upload stalled', async (t) => {
   const file = await sparseFile(t, 256 * MiB)
   let received = -1 // body bytes (as totalBytesSent counts them); -1 until the request head arrived
@@ -41,10 +52,7 @@ test.serial('a receiver that stops reading: progress still reports where the upl
       socket.on('data', (chunk) => count(chunk.length))
     })
   })
-  const events = []
-  const task = uploadFile({ url, filePath: file, name: 'file', timeout: Number.POSITIVE_INFINITY })
-  task.onProgressUpdate((e) => events.push({ ...e, at: Date.now() }))
-  const outcome = outcomeOf(task, 30000)
+  const { task, events, outcome } = watchedUpload(url, file)
   await until(() => paused, 20000, 'the server reading 30 MiB')
   const pausedAt = Date.now()
   const readBeforePause = received
@@ -89,10 +97,7 @@ test.serial('a slow receiver (1 MiB per 100 ms) gets progress events at a steady
     for (const socket of sockets) socket.resume()
   }, 100)
   t.teardown(() => clearInterval(pace))
-  const events = []
-  const task = uploadFile({ url, filePath: file, name: 'file', timeout: Number.POSITIVE_INFINITY })
-  task.onProgressUpdate((e) => events.push({ ...e, at: Date.now() }))
-  const outcome = outcomeOf(task, 30000)
+  const { task, events, outcome } = watchedUpload(url, file)
   // After the socket buffers filled (the first 500 ms), until a dozen events came: at the pace
   // this test wants (a median gap under 400 ms) that takes under 5 s.
   const steadyEvents = () => events.filter((e) => e.at - events[0].at >= 500)

@@ -10,19 +10,14 @@ const { once } = require('node:events')
 const { Worker } = require('node:worker_threads')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { closedPort, createCertificates, startServer, within } = require('../testing')
+const { closedPort, createCertificates, within } = require('../testing')
 const { startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 const { outcomeOf } = require('./helpers/wait.js')
 
 const server = useServer(test)
+const tls = useServer(test, { tls: true })
 const file = useTempFile(test, 1024 * 1024, { name: 'proxied.bin' })
-
-let tls
-test.before(async () => {
-  tls = await startServer({ tls: true })
-})
-test.after.always(() => tls?.close())
 
 const VARIABLES = [
   'HTTPS_PROXY',
