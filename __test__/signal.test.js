@@ -13,7 +13,7 @@ const { within, closedPort } = require('../testing')
 const { assertAbortError, assertClosedEarly, assertNothingArrived, heldMidBody } = require('./helpers/assert.js')
 const { loggedUpload, recordWarnings } = require('./helpers/callbacks.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
-const { nextMacrotask } = require('./helpers/wait.js')
+const { nextMacrotask, staysPending } = require('./helpers/wait.js')
 
 const MiB = 1024 * 1024
 const PREFIX = 'uploadFile:fail '
@@ -169,7 +169,7 @@ test.serial(
     t.is(listenerCount(controller.signal), 0, 'the listener is gone after settlement')
 
     await assertClosedEarly(t, rec, large.size)
-    await nextMacrotask()
+    await staysPending(watch.lateEvent, 200)
     t.is(watch.late, 0, 'no progress event after the signal was aborted')
   },
 )

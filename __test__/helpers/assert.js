@@ -4,7 +4,7 @@
 
 const { uploadFile } = require('../../index.js')
 const { within } = require('../../testing')
-const { resultOf, staysPending } = require('./wait.js')
+const { deferred, resultOf, staysPending } = require('./wait.js')
 
 /** Checks the shape of the abort rejection (docs/API.md §8, §9.1). */
 function assertAbortError(t, error) {
@@ -18,12 +18,15 @@ function assertAbortError(t, error) {
 /**
  * Waits until `task` is held mid-body by a slow-reading endpoint (`readDelayMs`): the request
  * arrived, a first progress event below 100 came, the body is not complete. Returns the request's
- * record and a progress watch: `events` counts every event, `late` those after `stop()`.
+ * record and a progress watch: `events` counts every event, `late` those after `stop()`, and
+ * `lateEvent` resolves at the first of those.
  */
 async function heldMidBody(t, task, endpoint) {
+  const late = deferred()
   const watch = {
     events: 0,
     late: 0,
+    lateEvent: late.promise,
     stopped: false,
     stop() {
       this.stopped = true
@@ -32,7 +35,10 @@ async function heldMidBody(t, task, endpoint) {
   const firstEvent = new Promise((resolve) => {
     task.onProgressUpdate((e) => {
       watch.events++
-      if (watch.stopped) watch.late++
+      if (watch.stopped) {
+        watch.late++
+        late.resolve()
+      }
       resolve(e)
     })
   })
