@@ -15,9 +15,9 @@ const { startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 const { outcomeOf } = require('./helpers/wait.js')
 
+const file = useTempFile(test, 1024 * 1024, { name: 'proxied.bin' })
 const server = useServer(test)
 const tls = useServer(test, { tls: true })
-const file = useTempFile(test, 1024 * 1024, { name: 'proxied.bin' })
 
 const VARIABLES = [
   'HTTPS_PROXY',
