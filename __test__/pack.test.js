@@ -292,7 +292,7 @@ packTest('one upload to a local server, with upload-task/testing from the instal
   },
 )
 
-packTest('without the platform package, require names the package to install', async (t) => {
+packTest('without the platform package, require names the package to install and the built platforms', async (t) => {
   const bare = path.join(tmp, 'bare')
   await installProject(bare, [{ name: pkg.name, ...main }])
   const out = await nodeIn(
@@ -301,7 +301,9 @@ packTest('without the platform package, require names the package to install', a
      catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })) }`,
   )
   t.is(out.code, 'ERR_UPLOAD_TASK_NO_BINARY')
-  t.true(out.message.includes(platformPackage), out.message)
+  t.true(out.message.includes(`${platformPackage}@${pkg.version}, which is not installed`), out.message)
+  const built = fs.readdirSync(path.join(root, 'npm')).sort() // one per napi target
+  for (const platform of built) t.true(out.message.includes(platform), `${platform} is not named:\n${out.message}`)
 })
 
 test('prepublishOnly: napi pre-publish refuses while a declared platform has no binary', async (t) => {
