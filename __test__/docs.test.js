@@ -84,3 +84,72 @@ test('links to the repository name files that exist in it', (t) => {
     [],
   )
 })
+
+test('the README names its Development section near the top, with the demo and the test command CI runs', (t) => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const lines = readme.split('\n')
+  const firstSection = lines.findIndex((line) => /^## /.test(line))
+  t.true(
+    lines.slice(0, firstSection).some((line) => line.includes('](#development)')),
+    'the contents before the first section link to #development',
+  )
+  const development = docBlocks(ROOT).find(
+    (block) => block.doc === 'README.md' && block.line > lines.indexOf('## Development'),
+  )
+  t.truthy(development, 'a command block under ## Development')
+  const commands = development.code
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+  t.deepEqual(commands, ['npm ci && npm run build && npm run demo', 'npm ci && npm run build && npm test'])
+  t.truthy(pkg.scripts.demo && pkg.scripts.test)
+  const ci = fs.readFileSync(path.join(ROOT, '.ci', 'run'), 'utf8').split('\n')
+  t.true(ci.includes('npm test'), '.ci/run runs the test command the README gives')
+})
+
+test('the rules catch a block that is neither runnable nor a fragment, and untagged JavaScript', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-task-docs-rules-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const fence = '```'
+  const readme = [
+    'Plain:',
+    `${fence}js`,
+    "const { uploadFile } = require('upload-task')",
+    fence,
+    'Untagged:',
+    fence,
+    "const { uploadFile } = require('upload-task')",
+    fence,
+    'Marked:',
+    `${fence}js`,
+    '// fragment: a shape',
+    fence,
+    'A program (save as `a.mjs`, run `node a.mjs`):',
+    `${fence}mjs`,
+    'console.log(1)',
+    fence,
+    'A test (save as `b.test.js`, run `npx jest b.test.js`):',
+    `${fence}js`,
+    "test('x', () => {})",
+    fence,
+    'Types (save as `c.ts`):',
+    `${fence}ts`,
+    'export {}',
+    fence,
+    'Shell:',
+    `${fence}sh`,
+    'npm test',
+    fence,
+  ].join('\n')
+  fs.writeFileSync(path.join(dir, 'README.md'), readme)
+  const kinds = docBlocks(dir).map((block) => [block.kind, block.file, block.command])
+  t.deepEqual(kinds, [
+    ['unmarked', undefined, undefined],
+    ['unmarked', undefined, undefined],
+    ['fragment', undefined, undefined],
+    ['run', 'a.mjs', 'node'],
+    ['run', 'b.test.js', 'npx jest'],
+    ['typecheck', 'c.ts', undefined],
+    ['other', undefined, undefined],
+  ])
+})

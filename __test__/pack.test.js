@@ -18,6 +18,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { promisify } = require('node:util')
 const test = require('ava')
+const { docBlocks, where, prepareProject, runBlock, typecheckBlocks, deadLinks } = require('./helpers/doc-blocks.js')
 
 const run = promisify(execFile)
 const root = path.join(__dirname, '..')
@@ -305,6 +306,43 @@ packTest('without the platform package, require names the package to install and
   const built = fs.readdirSync(path.join(root, 'npm')).sort() // one per napi target
   for (const platform of built) t.true(out.message.includes(platform), `${platform} is not named:\n${out.message}`)
 })
+
+packTest(
+  'every relative link of the installed README, testing/README.md and docs/ resolves inside the package',
+  (t) => {
+    const installed = path.join(app, 'node_modules', pkg.name)
+    for (const doc of ['README.md', 'testing/README.md', 'docs/API.md']) {
+      t.true(fs.existsSync(path.join(installed, doc)), `${doc} is not installed`)
+    }
+    t.deepEqual(deadLinks(installed), [])
+  },
+)
+
+packTest(
+  'the runnable samples of the installed docs run in the project, and the TypeScript ones type-check',
+  async (t) => {
+    const installed = path.join(app, 'node_modules', pkg.name)
+    const blocks = docBlocks(installed)
+    const runnable = blocks.filter((block) => block.kind === 'run')
+    t.true(
+      runnable.some((block) => block.doc === 'README.md' && block.file.endsWith('.mjs')),
+      'no ESM quick start',
+    )
+    t.true(
+      runnable.some((block) => block.doc === 'README.md' && block.file.endsWith('.js')),
+      'no CommonJS quick start',
+    )
+    const samples = path.join(app, 'samples')
+    fs.mkdirSync(samples)
+    prepareProject(app) // links ava, jest and @types/node of the repository for the test-file samples
+    for (const block of runnable) await runBlock(samples, block)
+    await typecheckBlocks(
+      samples,
+      blocks.filter((block) => block.kind === 'typecheck'),
+    )
+    t.pass(runnable.map(where).join(', '))
+  },
+)
 
 test('prepublishOnly: napi pre-publish refuses while a declared platform has no binary', async (t) => {
   t.is(pkg.scripts.prepublishOnly, 'napi pre-publish -t npm')
