@@ -110,37 +110,16 @@ test('the README names its Development section near the top, with the demo and t
 test('the rules catch a block that is neither runnable nor a fragment, and untagged JavaScript', (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-task-docs-rules-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const fence = '```'
-  const readme = [
-    'Plain:',
-    `${fence}js`,
-    "const { uploadFile } = require('upload-task')",
-    fence,
-    'Untagged:',
-    fence,
-    "const { uploadFile } = require('upload-task')",
-    fence,
-    'Marked:',
-    `${fence}js`,
-    '// fragment: a shape',
-    fence,
-    'A program (save as `a.mjs`, run `node a.mjs`):',
-    `${fence}mjs`,
-    'console.log(1)',
-    fence,
-    'A test (save as `b.test.js`, run `npx jest b.test.js`):',
-    `${fence}js`,
-    "test('x', () => {})",
-    fence,
-    'Types (save as `c.ts`):',
-    `${fence}ts`,
-    'export {}',
-    fence,
-    'Shell:',
-    `${fence}sh`,
-    'npm test',
-    fence,
-  ].join('\n')
+  const sections = [
+    ['Plain:', 'js', "const { uploadFile } = require('upload-task')"],
+    ['Untagged:', '', "const { uploadFile } = require('upload-task')"],
+    ['Marked:', 'js', '// fragment: a shape'],
+    ['A program (save as `a.mjs`, run `node a.mjs`):', 'mjs', 'console.log(1)'],
+    ['A test (save as `b.test.js`, run `npx jest b.test.js`):', 'js', "test('x', () => {})"],
+    ['Types (save as `c.ts`):', 'ts', 'export {}'],
+    ['Shell:', 'sh', 'npm test'],
+  ]
+  const readme = sections.map(([prose, info, code]) => `${prose}\n\n\`\`\`${info}\n${code}\n\`\`\`\n`).join('\n')
   fs.writeFileSync(path.join(dir, 'README.md'), readme)
   const kinds = docBlocks(dir).map((block) => [block.kind, block.file, block.command])
   t.deepEqual(kinds, [
