@@ -3,7 +3,9 @@
 // The package as a user gets it: `npm pack` of the main package and of this host's platform
 // package (npm/linux-x64-gnu, with the binary that `bash scripts/ci-dist.sh build` put there:
 // the glibc 2.17 floor build), both installed into an empty project with no network, then
-// used there through require, import, one upload to a local server, and the CLI.
+// used there through require, import, one upload to a local server, and the CLI; the installed
+// docs' relative links must resolve there and their runnable samples run there
+// (helpers/doc-blocks.js), and without the platform package `require` names it.
 //
 // Offline: `npm install --offline` resolves dependencies from cached registry metadata, which
 // `npm ci` does not store (it downloads tarballs only), so on a fresh cache it fails with
