@@ -8,8 +8,9 @@
 const fs = require('node:fs')
 const test = require('ava')
 const { uploadFile, isUploadError } = require('../index.js')
-const { closedPort, within } = require('../testing')
+const { closedPort } = require('../testing')
 const { useTempFile } = require('./helpers/setup.js')
+const { failureOf } = require('./helpers/wait.js')
 
 const file = useTempFile(test, 1024, { name: 'stack.bin' })
 
@@ -19,20 +20,6 @@ function lineOf(marker) {
   const index = lines.findIndex((line) => line.includes(marker) && !line.includes('lineOf('))
   if (index < 0) throw new Error(`no line holds ${marker}`)
   return index + 1
-}
-
-/** The failure of `task`, or a test failure when it succeeds. */
-async function failureOf(task) {
-  const outcome = await within(
-    task.then(
-      (result) => ({ result }),
-      (error) => ({ error }),
-    ),
-    10000,
-    'the settlement of the upload',
-  )
-  if (!('error' in outcome)) throw new Error(`the upload succeeded: ${JSON.stringify(outcome.result)}`)
-  return outcome.error
 }
 
 /** Calls `uploadFile` from a function of this file, so that the stack has a frame to show. */
