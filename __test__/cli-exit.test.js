@@ -104,8 +104,8 @@ test('--connect-timeout 0 is none: the -m deadline ends a handshake that never c
 })
 
 test('--connect-timeout is not a response deadline: a slow answer after the body passes', async (t) => {
-  const endpoint = server.endpoint({ delayMs: 1500, body: 'late' })
-  const run = await cli(['-q', '--connect-timeout', '0.5', '-F', `file=@${small.path}`, endpoint.url])
+  const endpoint = server.endpoint({ delayMs: 2500, body: 'late' }) // well past the limit, which is generous for a loaded machine
+  const run = await cli(['-q', '--connect-timeout', '1', '-F', `file=@${small.path}`, endpoint.url])
   assertExit(t, run, 0)
   t.is(run.stdout, 'late')
 })
