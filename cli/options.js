@@ -60,7 +60,7 @@ const OPTIONS = [
   {
     long: 'max-filesize',
     value: 'bytes',
-    help: "largest response body, e.g. 10M (maxResponseBytes; default: the library's)",
+    help: "largest response body, e.g. 10M; 0: no limit (maxResponseBytes; default: the library's)",
   },
   { long: 'max-redirs', value: 'n', help: "redirects followed (default: the library's; 0: the 3xx is the result)" },
   { long: 'max-redirects', value: 'n', help: 'the same as --max-redirs' },
