@@ -1,12 +1,12 @@
 'use strict'
 
 // The command line, bin/upload-task.js (docs/CLI.md), run as a child process against the
-// recording server of testing/: what arrives at the server, what is printed where, the exit
-// status of each family of outcomes, Ctrl-C, and the progress output on a pseudo-terminal
-// (through the `script` command), on a pipe and with --quiet. Every child is SIGKILLed after
-// its deadline, and every wait is bounded.
+// recording server of testing/: the help and its tables, what arrives at the server with the
+// older `<url> <file>` form, what is printed where, usage errors, Ctrl-C, the progress output on
+// a pseudo-terminal (through the `script` command), on a pipe and with --quiet, and the network
+// options. The exit status of each failure: cli-exit.test.js; curl's syntax: cli-curl.test.js.
+// Every child is SIGKILLed after its deadline, and every wait is bounded.
 
-const { spawn } = require('node:child_process')
 const fs = require('node:fs')
 const http = require('node:http')
 const path = require('node:path')
@@ -16,65 +16,24 @@ const { version } = require('../package.json')
 const { EXIT_FAMILIES } = require('../cli/exit-codes.js')
 const { OPTIONS } = require('../cli/options.js')
 const { formatBytes, formatDuration } = require('../cli/progress.js')
-const { closedPort, within } = require('../testing')
+const { USAGE } = require('../cli/usage.js')
+const { within } = require('../testing')
 const { spawnNode, PACKAGE_DIR } = require('./helpers/child.js')
+const { CLI, RUN_TIMEOUT_MS, assertExit, cli, cliOnTerminal } = require('./helpers/cli.js')
 const { forwardTo, startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const MiB = 1024 * 1024
-const CLI = path.join(PACKAGE_DIR, 'bin', 'upload-task.js')
 
 const server = useServer(test)
 const tlsServer = useServer(test, { tls: true })
 const small = useTempFile(test, 256 * 1024, { name: 'small.bin' })
 const medium = useTempFile(test, 16 * MiB, { name: 'medium.bin' })
 
-/** How long a CLI run may take before it is SIGKILLed (generous: the suite runs files in parallel). */
-const RUN_TIMEOUT_MS = 30000
-
-/** Runs the CLI with `args` to its end. */
-function cli(args) {
-  return spawnNode([CLI, ...args], { timeoutMs: RUN_TIMEOUT_MS }).done
-}
-
-/** `text` quoted for `sh`. */
-function shellQuote(text) {
-  return `'${text.replaceAll("'", "'\\''")}'`
-}
-
-/**
- * Runs the CLI under a pseudo-terminal with `script`; resolves with what the terminal showed
- * (stdout and stderr together) and the CLI's exit status (`script -e`).
- */
-function cliOnTerminal(args) {
-  const command = [process.execPath, CLI, ...args].map(shellQuote).join(' ')
-  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: PACKAGE_DIR, stdio: ['pipe', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.setEncoding('utf8').on('data', (text) => {
-    output += text
-  })
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
-  return new Promise((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(timer)
-      child.stdin.destroy()
-      resolve({ code, signal, output })
-    })
-  })
-}
-
 /** `script -qfec` is util-linux's syntax (BSD's `script` differs): the terminal tests run on Linux. */
 const testOnLinux = process.platform === 'linux' ? test : test.skip
 /** Windows has no SIGINT to send to another process. */
 const testWithSignals = process.platform === 'win32' ? test.skip : test
-
-/** Asserts the exit status of a run that ended by itself. */
-function assertExit(t, run, status) {
-  t.false(run.timedOut, 'the CLI exited by itself')
-  t.is(run.signal, null)
-  t.is(run.code, status, `exit status; stderr: ${run.stderr}`)
-}
 
 // The help, the tables and their documentation.
 
@@ -82,17 +41,21 @@ test('--help prints the usage, every option and the exit status table on stdout,
   for (const flag of ['--help', '-h']) {
     const run = await cli([flag])
     assertExit(t, run, 0)
-    t.true(run.stdout.startsWith('Usage: upload-task [options] <url> <file>\n'))
-    for (const spec of OPTIONS) t.true(run.stdout.includes(`--${spec.long}`), spec.long)
+    t.true(run.stdout.startsWith(`${USAGE}\n`))
+    for (const spec of OPTIONS) {
+      t.true(run.stdout.includes(`${spec.short ? `-${spec.short}, ` : '    '}--${spec.long}`), spec.long)
+    }
     for (const family of EXIT_FAMILIES) t.regex(run.stdout, new RegExp(`^  ${family.status} +\\S`, 'm'))
     t.is(run.stderr, '')
   }
 })
 
-test('--version prints the version of the package', async (t) => {
-  const run = await cli(['--version'])
-  assertExit(t, run, 0)
-  t.is(run.stdout, `${version}\n`)
+test("--version (and curl's -V) prints the version of the package", async (t) => {
+  for (const flag of ['--version', '-V']) {
+    const run = await cli([flag])
+    assertExit(t, run, 0)
+    t.is(run.stdout, `${version}\n`)
+  }
 })
 
 test('the exit status table has each ErrorCode in exactly one row', (t) => {
@@ -104,18 +67,26 @@ test('the exit status table has each ErrorCode in exactly one row', (t) => {
   t.deepEqual([...new Set(statuses)], statuses, 'each status has one row')
 })
 
-test('docs/CLI.md describes the exit status table of the code, and every option', (t) => {
+test("docs/CLI.md shows the exit status table of the code beside curl's meanings, and every option", (t) => {
   const doc = fs.readFileSync(path.join(PACKAGE_DIR, 'docs', 'CLI.md'), 'utf8')
   const section = doc.slice(doc.indexOf('## Exit status'), doc.indexOf('## Examples'))
-  const rows = [...section.matchAll(/^\| (\d+) \|[^|]*\|(.*)\|$/gm)].map(([, status, codes]) => ({
+  const rows = [...section.matchAll(/^\| (\d+) \|[^|]*\|([^|]*)\|([^|]*)\|$/gm)].map(([, status, codes, curl]) => ({
     status: Number(status),
-    codes: [...codes.matchAll(/`(\w+)`/g)].map(([, code]) => code),
+    codes: [...codes.matchAll(/`([A-Z_]+)`/g)].map(([, code]) => code),
+    curl: curl.trim(),
   }))
   t.deepEqual(
     rows,
-    EXIT_FAMILIES.map(({ status, codes }) => ({ status, codes })),
+    EXIT_FAMILIES.map(({ status, codes, connecting, curl }) => ({
+      status,
+      codes: [...codes, ...(connecting ?? [])],
+      curl,
+    })),
   )
-  for (const spec of OPTIONS) t.true(doc.includes(`\`--${spec.long}\``), `docs/CLI.md names --${spec.long}`)
+  for (const spec of OPTIONS) {
+    const name = spec.short ? `\`-${spec.short}\`, \`--${spec.long}\`` : `\`--${spec.long}\``
+    t.true(doc.includes(`| ${name} |`), `docs/CLI.md has a row for ${name}`)
+  }
 })
 
 test('progress figures: sizes in IEC units, durations in s, m and h', (t) => {
@@ -218,29 +189,30 @@ test('--json prints the whole result object', async (t) => {
   t.deepEqual(Object.keys(result).sort(), ['cookies', 'data', 'errMsg', 'header', 'statusCode'])
 })
 
-// Exit status.
-
-test('--fail with a 404: exit 22, no body on stdout, the status on stderr', async (t) => {
-  const endpoint = server.endpoint({ status: 404, body: 'not here' })
-  const run = await cli(['--fail', '-q', endpoint.url, small.path])
-  assertExit(t, run, 22)
-  t.is(run.stdout, '')
-  t.regex(run.stderr, /\b404\b/)
-  const ok = await cli(['--fail', '-q', server.endpoint({ status: 399, body: 'fine' }).url, small.path])
-  assertExit(t, ok, 0)
-  t.is(ok.stdout, 'fine')
-})
+// Usage errors.
 
 const USAGE_ERRORS = [
   ['an unknown option', ['--bogus', 'URL', 'FILE'], /--bogus/],
-  ['an unknown short option', ['-x', 'URL', 'FILE'], /-x/],
-  ['a missing operand', ['URL'], /expected <url> and <file>/],
+  ['an unknown short option', ['-j', 'URL', 'FILE'], /^upload-task: unknown option -j$/m],
+  ['no file', ['URL'], /no file to send: give -F name=@file, or <url> <file>/],
+  ['no operand', ['-F', 'file=@FILE'], /no URL given/],
   ['a third operand', ['URL', 'FILE', 'more'], /"more"/],
   ['an option without its value', ['URL', 'FILE', '--name'], /--name/],
-  ['a form field without =', ['-F', 'novalue', 'URL', 'FILE'], /--form expects key=value/],
+  ['a form field without =', ['-F', 'novalue', 'URL', 'FILE'], /--form expects name=value/],
+  ['a --form-string without =', ['--form-string', '=x', 'URL', 'FILE'], /--form-string expects name=value/],
   ['a form field given twice', ['-F', 'a=1', '-F', 'a=2', 'URL', 'FILE'], /given twice/],
   ['a header without :', ['-H', 'X-No-Colon', 'URL', 'FILE'], /--header expects/],
-  ['a timeout that is not a whole number', ['--timeout', '1.5s', 'URL', 'FILE'], /--timeout/],
+  ['a timeout that is not a whole number', ['--timeout', '1.5', 'URL', 'FILE'], /--timeout/],
+  ['a --max-time that is not seconds', ['-m', '1.5s', 'URL', 'FILE'], /--max-time expects seconds/],
+  ['-m and --timeout together', ['-m', '1', '--timeout', '1000', 'URL', 'FILE'], /give one/],
+  ['a --connect-timeout that is not seconds', ['--connect-timeout', '-1', 'URL', 'FILE'], /--connect-timeout/],
+  ['a --max-filesize that is not a size', ['--max-filesize', '1T', 'URL', 'FILE'], /--max-filesize expects bytes/],
+  [
+    '--max-redirs and --max-redirects together',
+    ['--max-redirs', '1', '--max-redirects', '2', 'URL', 'FILE'],
+    /give one/,
+  ],
+  ['-X with another method than POST', ['-X', 'PUT', 'URL', 'FILE'], /"PUT": upload-task sends POST only/],
   ['a URL that is not http: or https:', ['ftp://127.0.0.1/x', 'FILE'], /ERR_INVALID_ARG_VALUE/],
   ['an invalid header name', ['-H', 'Bad Name: 1', 'URL', 'FILE'], /ERR_INVALID_ARG_VALUE/],
 ]
@@ -248,7 +220,7 @@ const USAGE_ERRORS = [
 for (const [what, args, message] of USAGE_ERRORS) {
   test(`usage error, exit 2: ${what}`, async (t) => {
     const endpoint = server.endpoint()
-    const resolved = args.map((arg) => ({ URL: endpoint.url, FILE: small.path })[arg] ?? arg)
+    const resolved = args.map((arg) => arg.replace('URL', endpoint.url).replace('FILE', small.path))
     const run = await cli(resolved)
     assertExit(t, run, 2)
     t.regex(run.stderr, message)
@@ -256,39 +228,6 @@ for (const [what, args, message] of USAGE_ERRORS) {
     t.is(endpoint.records().length, 0, 'nothing was sent')
   })
 }
-
-test('a missing file: exit 3 and the errMsg on stderr', async (t) => {
-  const missing = path.join(small.dir, 'no-such-file.bin')
-  const run = await cli([server.endpoint().url, missing])
-  assertExit(t, run, 3)
-  t.is(run.stdout, '')
-  t.true(run.stderr.includes(`uploadFile:fail ENOENT: no such file or directory, open '${missing}'`), run.stderr)
-})
-
-test('a refused connection: exit 4 and the errMsg on stderr', async (t) => {
-  const run = await cli([`http://127.0.0.1:${await closedPort()}/upload`, small.path])
-  assertExit(t, run, 4)
-  t.is(run.stdout, '')
-  t.regex(run.stderr, /^upload-task: uploadFile:fail .* \(ECONNREFUSED\)\n$/)
-})
-
-test('a connection dropped without a response: exit 4', async (t) => {
-  const run = await cli(['-q', server.endpoint({ reset: true }).url, small.path])
-  assertExit(t, run, 4)
-  t.regex(run.stderr, /\(ECONNRESET\)/)
-})
-
-test('an untrusted TLS certificate: exit 5', async (t) => {
-  const run = await cli(['-q', tlsServer.endpoint().url, small.path])
-  assertExit(t, run, 5)
-  t.regex(run.stderr, /\(ERR_TLS_CERT_INVALID\)/)
-})
-
-test('--timeout passed while the server does not answer: exit 6', async (t) => {
-  const run = await cli(['-q', '--timeout', '300', server.endpoint({ respond: false }).url, small.path])
-  assertExit(t, run, 6)
-  t.regex(run.stderr, /uploadFile:fail timeout \(ETIMEDOUT\)/)
-})
 
 testWithSignals(
   'Ctrl-C (a real SIGINT) mid-upload aborts it: exit 130, and the server sees the connection close early',
@@ -351,9 +290,11 @@ test('--quiet: nothing on stderr', async (t) => {
 test('--max-redirects 0 prints the 3xx; by default the redirect is followed and the file arrives there', async (t) => {
   const target = server.endpoint({ body: 'landed' })
   const redirect = () => server.endpoint({ status: 307, headers: { location: target.url } }).url
-  const kept = await cli(['-q', '--json', '--max-redirects', '0', redirect(), small.path])
+  const kept = await cli(['-q', '--json', '--max-redirs', '0', redirect(), small.path])
   assertExit(t, kept, 0)
   t.is(JSON.parse(kept.stdout).statusCode, 307)
+  const oldSpelling = await cli(['-q', '--json', '--max-redirects', '0', redirect(), small.path])
+  t.is(JSON.parse(oldSpelling.stdout).statusCode, 307)
   const followed = await cli(['-q', redirect(), small.path])
   assertExit(t, followed, 0)
   t.is(followed.stdout, 'landed')

@@ -3,9 +3,10 @@
 /**
  * The exit status of `upload-task`: this table is the only owner of the mapping from an outcome,
  * and from each `code` of a failed upload (the values of the library's `ErrorCode`, which are
- * the code strings themselves), to a number. `--help` prints it, docs/CLI.md describes it, and
- * __test__/cli.test.js checks that every `ErrorCode` value is in exactly one row and that
- * docs/CLI.md matches.
+ * the code strings themselves), to a number. The numbers are curl's wherever the meaning is the
+ * same (`curl` says what curl means by the number). `--help` prints the table, docs/CLI.md shows
+ * it beside curl's meanings, and __test__/cli.test.js checks that every `ErrorCode` value is in
+ * exactly one row and that docs/CLI.md matches.
  */
 
 /**
@@ -14,28 +15,69 @@
  * @property {number} status    the process exit status
  * @property {string} key       the name the code uses for it (`ok`, `usage`, `fail`, …)
  * @property {string} meaning   one line, for `--help`
+ * @property {string} curl      what curl means by the same number
  * @property {string[]} codes   the `ErrorCode` values that end the process with it
+ * @property {string[]} [connecting]   the `ErrorCode` values that end the process with it when
+ *   they end an `https:` upload before its connection was set up (cli/connection.js), and
+ *   otherwise with the status of their row in `codes`
  */
 
 /** @type {ExitFamily[]} */
 const EXIT_FAMILIES = [
-  { status: 0, key: 'ok', meaning: 'a response arrived, whatever its status (unless --fail)', codes: [] },
+  {
+    status: 0,
+    key: 'ok',
+    meaning: 'a response arrived, whatever its status (unless --fail)',
+    curl: 'success',
+    codes: [],
+  },
   {
     status: 1,
     key: 'internal',
     meaning: 'an unexpected error (a bug, or a code this CLI does not know)',
+    curl: 'unsupported protocol',
     codes: ['ERR_INTERNAL'],
   },
   {
     status: 2,
     key: 'usage',
-    meaning: 'usage error: an unknown option, a missing or malformed argument, a bad URL or header',
+    meaning: 'usage error: an unknown or unsupported option, a missing or malformed argument, a bad URL or header',
+    curl: 'failed to initialize (curl uses it for an unknown option too)',
     codes: ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE'],
   },
   {
-    status: 3,
+    status: 6,
+    key: 'resolve',
+    meaning: 'the host name did not resolve',
+    curl: "couldn't resolve host",
+    codes: ['ENOTFOUND'],
+  },
+  {
+    status: 7,
+    key: 'connect',
+    meaning: 'the connection was refused',
+    curl: 'failed to connect to host',
+    codes: ['ECONNREFUSED'],
+  },
+  {
+    status: 22,
+    key: 'fail',
+    meaning: '--fail and a response status of 400 or more',
+    curl: 'HTTP page not retrieved (-f/--fail)',
+    codes: [],
+  },
+  {
+    status: 23,
+    key: 'write',
+    meaning: 'the --output file could not be written',
+    curl: 'write error',
+    codes: [],
+  },
+  {
+    status: 26,
     key: 'file',
-    meaning: 'the file cannot be read, is not a regular file, or changed while being sent',
+    meaning: 'the file to send cannot be read, is not a regular file, or changed while being sent',
+    curl: 'read error (a missing -F @file included)',
     codes: [
       'ENOENT',
       'EACCES',
@@ -49,24 +91,54 @@ const EXIT_FAMILIES = [
     ],
   },
   {
-    status: 4,
-    key: 'network',
-    meaning: 'network failure: refused, unresolved, reset or closed connection, a proxy that refused the tunnel',
-    codes: ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'EPIPE', 'ERR_PROXY', 'ERR_NETWORK'],
+    status: 28,
+    key: 'timeout',
+    meaning: 'the -m/--max-time (--timeout) deadline, --idle-timeout or --connect-timeout passed',
+    curl: 'operation timeout',
+    codes: ['ETIMEDOUT'],
   },
-  { status: 5, key: 'tls', meaning: "the server's TLS certificate was rejected", codes: ['ERR_TLS_CERT_INVALID'] },
-  { status: 6, key: 'timeout', meaning: 'the --timeout deadline passed', codes: ['ETIMEDOUT'] },
   {
-    status: 7,
-    key: 'response',
-    meaning: 'the file was sent, but the response was refused (larger than the limit, or a redirect not followed)',
-    codes: ['ERR_RESPONSE_TOO_LARGE', 'ERR_TOO_MANY_REDIRECTS', 'ERR_INSECURE_REDIRECT'],
+    status: 35,
+    key: 'handshake',
+    meaning: 'an https: connection failed before it was set up: the TLS handshake failed',
+    curl: 'SSL connect error (the TLS handshake failed)',
+    codes: [],
+    // The library reports a failed TLS handshake as ERR_NETWORK, as it does other failures.
+    connecting: ['ERR_NETWORK'],
   },
-  { status: 22, key: 'fail', meaning: "--fail and a response status of 400 or more (as curl's)", codes: [] },
+  {
+    status: 47,
+    key: 'redirect',
+    meaning: 'a redirect not followed: one more than --max-redirs, or from https: to http:',
+    curl: 'too many redirects',
+    codes: ['ERR_TOO_MANY_REDIRECTS', 'ERR_INSECURE_REDIRECT'],
+  },
+  {
+    status: 56,
+    key: 'network',
+    meaning: 'the connection broke (reset or closed), the proxy refused the tunnel, any other network failure',
+    curl: 'failure in receiving network data',
+    codes: ['ECONNRESET', 'EPIPE', 'ERR_PROXY', 'ERR_NETWORK'],
+  },
+  {
+    status: 60,
+    key: 'certificate',
+    meaning: "the server's TLS certificate was rejected",
+    curl: 'peer certificate cannot be authenticated',
+    codes: ['ERR_TLS_CERT_INVALID'],
+  },
+  {
+    status: 63,
+    key: 'too-large',
+    meaning: "the response was larger than --max-filesize (the library's maxResponseBytes)",
+    curl: 'maximum file size exceeded',
+    codes: ['ERR_RESPONSE_TOO_LARGE'],
+  },
   {
     status: 130,
     key: 'abort',
     meaning: 'interrupted by Ctrl-C (SIGINT): the upload was aborted',
+    curl: '(none: curl dies of the signal, which shells report as 130)',
     codes: ['ABORT_ERR'],
   },
 ]
@@ -78,9 +150,17 @@ function exitStatus(key) {
   return family.status
 }
 
-/** The exit status for a failed upload's `code`; `internal` (1) for a code not in the table. */
-function exitStatusForCode(code) {
-  const family = EXIT_FAMILIES.find((f) => f.codes.includes(code))
+/**
+ * The exit status for a failed upload's `code`; `internal` (1) for a code not in the table.
+ * @param {string} code
+ * @param {{ https: boolean, connected: boolean }} [where]   the URL's scheme, and whether the
+ *   connection was set up (see `ExitFamily.connecting`)
+ */
+function exitStatusForCode(code, where = { https: false, connected: true }) {
+  const connecting = where.https && !where.connected
+  const family =
+    (connecting && EXIT_FAMILIES.find((f) => f.connecting?.includes(code))) ||
+    EXIT_FAMILIES.find((f) => f.codes.includes(code))
   return family ? family.status : exitStatus('internal')
 }
 

@@ -1,16 +1,20 @@
 'use strict'
 
 /**
- * `upload-task [options] <url> <file>`: the command. Parses the command line, runs one
- * `uploadFile`, shows its progress on stderr, writes the body (or `--json`, the result) on stdout,
- * aborts on Ctrl-C, and returns the exit status of cli/exit-codes.js. docs/CLI.md is its manual.
+ * `upload-task`: the command. Parses the command line, runs one `uploadFile`, shows its progress
+ * (and with `-v` the heads) on stderr, writes the body (or `--json`, the result) on stdout or to
+ * `-o <file>`, aborts on Ctrl-C or `--connect-timeout`, and returns the exit status of
+ * cli/exit-codes.js. docs/CLI.md is its manual.
  */
 
+const fs = require('node:fs')
 const { version } = require('../package.json')
+const { watchConnection } = require('./connection.js')
 const { exitStatus, exitStatusForCode } = require('./exit-codes.js')
 const { parseCommandLine, UsageError } = require('./options.js')
 const { progressReporter } = require('./progress.js')
-const { helpText, usageErrorText } = require('./usage.js')
+const { helpText, messageLine, usageErrorText } = require('./usage.js')
+const { requestHead, responseHead } = require('./verbose.js')
 
 /**
  * The streams and the process the command talks to: the process's own by default.
@@ -21,6 +25,12 @@ const { helpText, usageErrorText } = require('./usage.js')
  */
 
 /**
+ * How an upload ended: the body to write (absent when there is none), the error message (absent
+ * when there is none) and the exit status.
+ * @typedef {{ body?: string, message?: string, status: number }} Outcome
+ */
+
+/**
  * The library, loaded on first use, so that --help, --version and usage errors work even where
  * the native binary is missing.
  */
@@ -28,43 +38,92 @@ function library() {
   return require('..')
 }
 
-/** What is written on stdout for a response, and the exit status, given the flags. */
+/** @returns {Outcome} what a response gives, given the flags. */
 function answer(result, { fail, json }) {
   if (fail && result.statusCode >= 400) {
-    return {
-      stdout: '',
-      stderr: `upload-task: the server answered with status ${result.statusCode} (--fail)\n`,
-      status: exitStatus('fail'),
-    }
+    return { message: `the server answered with status ${result.statusCode} (--fail)`, status: exitStatus('fail') }
   }
-  return { stdout: json ? `${JSON.stringify(result, null, 2)}\n` : result.data, stderr: '', status: exitStatus('ok') }
-}
-
-/** The stderr line and exit status of a failed upload (or of a thrown bug). */
-function failure(error) {
-  if (!library().isUploadError(error)) {
-    return { stderr: `upload-task: unexpected error: ${error?.stack ?? error}\n`, status: exitStatus('internal') }
-  }
-  return { stderr: `upload-task: ${error.errMsg} (${error.code})\n`, status: exitStatusForCode(error.code) }
+  return { body: json ? `${JSON.stringify(result, null, 2)}\n` : result.data, status: exitStatus('ok') }
 }
 
 /**
- * Runs `uploadFile`, with progress and Ctrl-C handling, and settles with what to print and the
- * exit status. The first SIGINT aborts the upload; the listener is removed once it settled.
+ * @param {unknown} error   what the upload was rejected with
+ * @param {{ https: boolean, connected: boolean }} where   see `exitStatusForCode`
+ * @returns {Outcome}
  */
-async function upload(command, io) {
-  const reporter = progressReporter(io.stderr, { quiet: command.quiet })
+function failure(error, where) {
+  if (!library().isUploadError(error)) {
+    return { message: `unexpected error: ${error?.stack ?? error}`, status: exitStatus('internal') }
+  }
+  return { message: `${error.errMsg} (${error.code})`, status: exitStatusForCode(error.code, where) }
+}
+
+/**
+ * Runs `uploadFile`, with progress, `--connect-timeout` and Ctrl-C handling, and settles with
+ * whether it succeeded, its result or error, and the response headers seen. The first SIGINT
+ * aborts the upload; the listener is removed, and the progress stopped, once it settled.
+ */
+async function settle(command, io) {
+  const reporter = progressReporter(io.stderr, { quiet: !command.progress })
   const task = library().uploadFile(command.upload)
   const interrupt = () => task.abort()
   io.signals.on('SIGINT', interrupt)
+  const connection = watchConnection(task, { timeoutMs: command.connectTimeout, onTimeout: interrupt })
   task.onProgressUpdate((event) => reporter.update(event))
+  let headers
+  task.onHeadersReceived(({ header }) => {
+    headers = header
+  })
   try {
-    return answer(await task, command)
+    return { ok: true, result: await task, connection }
   } catch (error) {
-    return { stdout: '', ...failure(error) }
+    return { ok: false, error, headers, connection }
   } finally {
     io.signals.off('SIGINT', interrupt)
+    connection.stop()
     reporter.stop()
+  }
+}
+
+/**
+ * Runs the upload, with the heads on stderr for `-v` (after the progress, which has stopped by
+ * then), and settles with its outcome.
+ * @returns {Promise<Outcome>}
+ */
+async function upload(command, io) {
+  const verbose = (text) => command.verbose && io.stderr.write(`${text}\n`)
+  verbose(requestHead(command.upload))
+  const settled = await settle(command, io)
+  if (settled.ok) {
+    verbose(responseHead(settled.result.statusCode, settled.result.header))
+    return answer(settled.result, command)
+  }
+  if (settled.headers) verbose(responseHead(undefined, settled.headers))
+  if (settled.connection.timedOut) {
+    const seconds = command.connectTimeout / 1000
+    return { message: `no connection within ${seconds} s (--connect-timeout)`, status: exitStatus('timeout') }
+  }
+  const where = { https: /^https:/i.test(command.upload.url), connected: settled.connection.connected }
+  return failure(settled.error, where)
+}
+
+/**
+ * Writes the body to `-o <file>`, or to stdout.
+ * @returns {Outcome | null}   the failure to write the file, if any
+ */
+function deliver(body, command, io) {
+  if (command.output === undefined) {
+    io.stdout.write(body)
+    return null
+  }
+  try {
+    fs.writeFileSync(command.output, body)
+    return null
+  } catch (error) {
+    return {
+      message: `cannot write --output ${JSON.stringify(command.output)}: ${error.message}`,
+      status: exitStatus('write'),
+    }
   }
 }
 
@@ -92,9 +151,9 @@ async function run(argv, io = { stdout: process.stdout, stderr: process.stderr, 
     io.stdout.write(`${version}\n`)
     return exitStatus('ok')
   }
-  const outcome = await upload(command, io)
-  if (outcome.stdout) io.stdout.write(outcome.stdout)
-  if (outcome.stderr) io.stderr.write(outcome.stderr)
+  let outcome = await upload(command, io)
+  if (outcome.body !== undefined) outcome = deliver(outcome.body, command, io) ?? outcome
+  if (outcome.message !== undefined && command.showErrors) io.stderr.write(messageLine(outcome.message))
   return outcome.status
 }
 
@@ -112,7 +171,7 @@ function main() {
       // A missing native binary says what to do in its message; anything else is a bug.
       const text =
         error?.code === 'ERR_UPLOAD_TASK_NO_BINARY' ? error.message : `unexpected error: ${error?.stack ?? error}`
-      process.stderr.write(`upload-task: ${text}\n`)
+      process.stderr.write(messageLine(text))
       process.exitCode = exitStatus('internal')
     },
   )

@@ -1,13 +1,17 @@
 'use strict'
 
 /**
- * The command line of `upload-task [options] <url> <file>`: one table of options, from which
- * both the `node:util` `parseArgs` configuration and the `--help` lines are made, and the
- * conversion of the parsed values into `uploadFile` options. docs/CLI.md describes them.
+ * The command line of `upload-task [options] -F name=@file <url>` (curl's form) or
+ * `upload-task [options] <url> <file>`: one table of options, from which both the `node:util`
+ * `parseArgs` configuration and the `--help` lines are made, and the conversion of the parsed
+ * values into `uploadFile` options. docs/CLI.md describes them.
  */
 
 const fs = require('node:fs')
 const { parseArgs } = require('node:util')
+const { curlOnlyFlag } = require('./curl-flags.js')
+const { formParts } = require('./form.js')
+const { UsageError } = require('./usage-error.js')
 
 /**
  * One option of the command line.
@@ -16,34 +20,61 @@ const { parseArgs } = require('node:util')
  * @property {string} [short]       the one-letter name, without `-`
  * @property {string} [value]       the placeholder of its value; absent for a flag
  * @property {boolean} [multiple]   may be repeated
- * @property {string} [default]     its value when absent (also shown in `--help`)
  * @property {string} help          one line for `--help`
  */
 
 /** @type {OptionSpec[]} */
 const OPTIONS = [
-  { long: 'name', short: 'n', value: 'field', default: 'file', help: 'multipart field name of the file part' },
-  { long: 'file-name', value: 'name', help: 'filename of the file part (default: the basename of <file>)' },
-  { long: 'form', short: 'F', value: 'key=value', multiple: true, help: 'a text field, sent before the file' },
+  {
+    long: 'form',
+    short: 'F',
+    value: 'name=value',
+    multiple: true,
+    help: "a text field; name=@path[;type=…][;filename=…] is the file (as curl's -F)",
+  },
+  { long: 'form-string', value: 'name=value', multiple: true, help: 'a text field taken literally (@ and < too)' },
   { long: 'header', short: 'H', value: "'Name: value'", multiple: true, help: 'a request header' },
-  { long: 'timeout', value: 'ms', default: '0', help: 'deadline of the whole upload; 0: none' },
+  { long: 'name', short: 'n', value: 'field', help: 'field name of the file of <url> <file> (default: file)' },
+  { long: 'file-name', value: 'name', help: 'filename of the file part (default: the basename of the file)' },
+  { long: 'output', short: 'o', value: 'file', help: 'write the body (or --json) to <file>, not stdout; - is stdout' },
+  { long: 'silent', short: 's', help: 'no progress and no error messages (usage errors still show)' },
+  { long: 'show-error', short: 'S', help: 'with -s: still print error messages' },
+  { long: 'quiet', short: 'q', help: 'no progress (errors are still reported)' },
+  { long: 'verbose', short: 'v', help: 'print the request head (> ) and the response head (< ) on stderr' },
+  { long: 'fail', short: 'f', help: 'exit with 22 when the status is 400 or more; write no body' },
+  { long: 'json', help: 'print the whole result object as JSON instead of the body' },
+  {
+    long: 'max-time',
+    short: 'm',
+    value: 'seconds',
+    help: 'deadline of the whole upload, e.g. 30 or 2.5; 0: none (default)',
+  },
+  { long: 'timeout', value: 'ms', help: 'the same deadline in whole milliseconds; 0: none' },
+  {
+    long: 'connect-timeout',
+    value: 'seconds',
+    help: 'fail (28) when no body byte moved and no response head came by then',
+  },
   { long: 'idle-timeout', value: 'ms', help: 'fail when nothing moves for this long (idleTimeout)' },
   { long: 'limit-rate', value: 'bytes/s', help: 'pace the body, e.g. 500K or 2M (maxBytesPerSecond)' },
-  { long: 'max-redirects', value: 'n', help: "redirects followed (default: the library's; 0: the 3xx is the result)" },
+  {
+    long: 'max-filesize',
+    value: 'bytes',
+    help: "largest response body, e.g. 10M; 0: no limit (maxResponseBytes; default: the library's)",
+  },
+  { long: 'max-redirs', value: 'n', help: "redirects followed (default: the library's; 0: the 3xx is the result)" },
+  { long: 'max-redirects', value: 'n', help: 'the same as --max-redirs' },
+  { long: 'location', short: 'L', help: 'accepted for curl: redirects are followed by default' },
+  { long: 'request', short: 'X', value: 'method', help: 'accepted for curl with POST only: uploadFile POSTs' },
+  { long: 'compressed', help: 'accepted for curl: compressed responses are asked for and decoded by default' },
   { long: 'retry', value: 'n', help: 'send again when refused, reset before a response, 429 or 503' },
-  { long: 'proxy', value: 'url', help: 'proxy for this upload (default: HTTPS_PROXY, HTTP_PROXY, …)' },
+  { long: 'proxy', short: 'x', value: 'url', help: 'proxy for this upload (default: HTTPS_PROXY, HTTP_PROXY, …)' },
   { long: 'no-proxy', help: 'no proxy, whatever the environment says' },
   { long: 'cacert', value: 'file', help: 'extra trusted root certificates (PEM), added to the system ones' },
   { long: 'http2', help: 'offer HTTP/2 over https: (enableHttp2)' },
-  { long: 'fail', help: 'exit with 22 when the status is 400 or more; print no body' },
-  { long: 'json', help: 'print the whole result object as JSON instead of the body' },
-  { long: 'quiet', short: 'q', help: 'no progress (errors are still reported)' },
   { long: 'help', short: 'h', help: 'print this help and exit' },
-  { long: 'version', help: 'print the version and exit' },
+  { long: 'version', short: 'V', help: 'print the version and exit' },
 ]
-
-/** A mistake on the command line: exit status 2 with the usage line. */
-class UsageError extends Error {}
 
 /** The `parseArgs` configuration of `OPTIONS`. */
 function parseArgsOptions() {
@@ -53,25 +84,42 @@ function parseArgsOptions() {
       type: spec.value ? 'string' : 'boolean',
       ...(spec.short && { short: spec.short }),
       ...(spec.multiple && { multiple: true }),
-      ...(spec.default !== undefined && { default: spec.default }),
     }
   }
   return config
 }
 
-/** `-F key=value` values as a `formData` object, in order; a repeated key is a usage error. */
-function formFields(items) {
-  const fields = Object.create(null) // keys such as `__proto__` stay ordinary fields
-  for (const item of items) {
-    const at = item.indexOf('=')
-    if (at <= 0) throw new UsageError(`--form expects key=value, got ${JSON.stringify(item)}`)
-    const key = item.slice(0, at)
-    if (Object.hasOwn(fields, key)) {
-      throw new UsageError(`--form ${JSON.stringify(key)} is given twice (a field can be sent once)`)
-    }
-    fields[key] = item.slice(at + 1)
+/**
+ * The usage error for the first option of `argv` that is not in `OPTIONS`: curl's options that
+ * upload-task lacks say why (cli/curl-flags.js), any other is "unknown".
+ */
+function unknownOptionError(argv, strictError) {
+  const { tokens } = parseArgs({
+    args: argv,
+    options: parseArgsOptions(),
+    allowPositionals: true,
+    tokens: true,
+    strict: false,
+  })
+  const known = new Set(OPTIONS.map((spec) => spec.long))
+  const token = tokens.find((t) => t.kind === 'option' && !known.has(t.name))
+  if (!token) return new UsageError(strictError.message)
+  const row = curlOnlyFlag(token.rawName)
+  return new UsageError(
+    row
+      ? `${token.rawName} is a curl option that upload-task does not have: ${row.why}`
+      : `unknown option ${token.rawName}`,
+  )
+}
+
+/** `parseArgs` in strict mode, with tokens; its errors as `UsageError`s. */
+function parse(argv) {
+  try {
+    return parseArgs({ args: argv, options: parseArgsOptions(), allowPositionals: true, tokens: true, strict: true })
+  } catch (error) {
+    if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw unknownOptionError(argv, error)
+    throw new UsageError(error.message)
   }
-  return fields
 }
 
 /**
@@ -104,20 +152,43 @@ function wholeNumber(flag, text, what) {
   return Number(text)
 }
 
-/** `--timeout` as `uploadFile`'s `timeout`: a whole number of ms; `0` means no deadline. */
-function timeoutOption(text) {
-  const ms = wholeNumber('timeout', text, 'milliseconds')
-  return ms === 0 ? Number.POSITIVE_INFINITY : ms
+/** The value of `--<flag>` in seconds (fractions allowed, as curl's), as whole milliseconds. */
+function secondsOption(flag, text) {
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(text))
+    throw new UsageError(`--${flag} expects seconds such as 30 or 2.5, got ${JSON.stringify(text)}`)
+  return Math.ceil(Number(text) * 1000)
 }
 
-const RATE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+const SIZE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
 
-/** `--limit-rate` as bytes per second: a whole number, with an optional K, M or G (as curl's). */
-function rateOption(text) {
+/** A size in bytes: a whole number with an optional K, M or G (1024-based, as curl's). */
+function sizeOption(flag, text) {
   const match = /^(\d+)([kmg]?)$/i.exec(text)
-  if (!match)
-    throw new UsageError(`--limit-rate expects bytes per second such as 500K or 2M, got ${JSON.stringify(text)}`)
-  return Number(match[1]) * RATE_UNITS[match[2].toLowerCase()]
+  if (!match) throw new UsageError(`--${flag} expects bytes such as 500K or 2M, got ${JSON.stringify(text)}`)
+  return Number(match[1]) * SIZE_UNITS[match[2].toLowerCase()]
+}
+
+/** The value of whichever of two spellings of one option was given; both is a usage error. */
+function eitherOf(values, a, b) {
+  if (values[a] !== undefined && values[b] !== undefined)
+    throw new UsageError(`--${a} and --${b} set the same thing: give one`)
+  return values[a] !== undefined
+    ? { flag: a, text: values[a] }
+    : values[b] !== undefined && { flag: b, text: values[b] }
+}
+
+/**
+ * `uploadFile`'s `timeout` from `-m/--max-time` (seconds) or `--timeout` (ms): `0` or neither
+ * means no deadline (unlike the library's default: an upload may rightly take long).
+ */
+function deadline(values) {
+  const given = eitherOf(values, 'max-time', 'timeout')
+  if (!given) return Number.POSITIVE_INFINITY
+  const ms =
+    given.flag === 'timeout'
+      ? wholeNumber('timeout', given.text, 'milliseconds')
+      : secondsOption(given.flag, given.text)
+  return ms === 0 ? Number.POSITIVE_INFINITY : ms
 }
 
 /** `--cacert <file>`: the PEM text of the file (the library checks that it is PEM). */
@@ -133,11 +204,17 @@ function caOption(file) {
 function networkOptions(values) {
   if (values.proxy !== undefined && values['no-proxy'])
     throw new UsageError('--proxy and --no-proxy exclude each other')
+  if (values.request !== undefined && values.request !== 'POST')
+    throw new UsageError(`-X/--request ${JSON.stringify(values.request)}: upload-task sends POST only`)
   const given = (flag) => values[flag] !== undefined
+  const redirects = eitherOf(values, 'max-redirs', 'max-redirects')
   return {
     ...(given('idle-timeout') && { idleTimeout: wholeNumber('idle-timeout', values['idle-timeout'], 'milliseconds') }),
-    ...(given('limit-rate') && { maxBytesPerSecond: rateOption(values['limit-rate']) }),
-    ...(given('max-redirects') && { maxRedirects: wholeNumber('max-redirects', values['max-redirects'], 'redirects') }),
+    ...(given('limit-rate') && { maxBytesPerSecond: sizeOption('limit-rate', values['limit-rate']) }),
+    ...(given('max-filesize') && {
+      maxResponseBytes: sizeOption('max-filesize', values['max-filesize']) || Number.POSITIVE_INFINITY,
+    }),
+    ...(redirects && { maxRedirects: wholeNumber(redirects.flag, redirects.text, 'redirects') }),
     ...(given('retry') && { retry: { limit: wholeNumber('retry', values.retry, 'retries') } }),
     ...(given('proxy') && { proxy: values.proxy }),
     ...(values['no-proxy'] && { proxy: false }),
@@ -147,13 +224,52 @@ function networkOptions(values) {
 }
 
 /**
+ * The URL and the file part, from the operands and the `-F name=@path` field: with that field
+ * the one operand is the URL; without it, the operands are `<url> <file>`.
+ * @returns {{ url: string, file: { path: string, name: string, fileName?: string, type?: string } }}
+ */
+function target(positionals, formFile, values) {
+  const extra = (at) => new UsageError(`unexpected argument ${JSON.stringify(positionals[at])}`)
+  if (!formFile) {
+    if (positionals.length === 0) throw new UsageError('no URL given')
+    if (positionals.length === 1) throw new UsageError('no file to send: give -F name=@file, or <url> <file>')
+    if (positionals.length > 2) throw extra(2)
+    const fileName = values['file-name']
+    return { url: positionals[0], file: { path: positionals[1], name: values.name ?? 'file', fileName } }
+  }
+  if (values.name !== undefined)
+    throw new UsageError(`-n/--name names the file of <url> <file>; -F ${JSON.stringify(formFile.given)} names its own`)
+  if (values['file-name'] !== undefined && formFile.fileName !== undefined)
+    throw new UsageError(
+      `--file-name and ;filename= in -F ${JSON.stringify(formFile.given)} set the same thing: give one`,
+    )
+  if (positionals.length === 0) throw new UsageError('no URL given')
+  if (positionals.length > 1) {
+    const why = `the file is -F ${JSON.stringify(formFile.given)} and uploadFile sends one file`
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])}: ${why}`)
+  }
+  return { url: positionals[0], file: { ...formFile, fileName: formFile.fileName ?? values['file-name'] } }
+}
+
+/** The `-F` and `--form-string` values, in command-line order. */
+function formItems(tokens) {
+  return tokens
+    .filter((t) => t.kind === 'option' && (t.name === 'form' || t.name === 'form-string'))
+    .map((t) => ({ literal: t.name === 'form-string', given: t.value }))
+}
+
+/**
  * What the command line asks for.
  * @typedef {object} Command
  * @property {'help'|'version'|'upload'} action
- * @property {object} [upload]   the `uploadFile` options (without callbacks)
+ * @property {object} [upload]            the `uploadFile` options (without callbacks)
+ * @property {string} [output]            `-o`: where the body goes (absent or `-`: stdout)
+ * @property {number} [connectTimeout]    `--connect-timeout`, in ms (absent: none)
  * @property {boolean} fail
  * @property {boolean} json
- * @property {boolean} quiet
+ * @property {boolean} progress           show the progress (no -s, no -q)
+ * @property {boolean} showErrors         print error messages (no -s, or -S)
+ * @property {boolean} verbose
  */
 
 /**
@@ -163,33 +279,37 @@ function networkOptions(values) {
  * @returns {Command}
  */
 function parseCommandLine(argv) {
-  let parsed
-  try {
-    parsed = parseArgs({ args: argv, options: parseArgsOptions(), allowPositionals: true, strict: true })
-  } catch (error) {
-    throw new UsageError(error.message)
+  const { values, positionals, tokens } = parse(argv)
+  const flags = {
+    fail: Boolean(values.fail),
+    json: Boolean(values.json),
+    progress: !values.quiet && !values.silent,
+    showErrors: !values.silent || Boolean(values['show-error']),
+    verbose: Boolean(values.verbose),
   }
-  const { values, positionals } = parsed
-  const flags = { fail: Boolean(values.fail), json: Boolean(values.json), quiet: Boolean(values.quiet) }
   if (values.help) return { action: 'help', ...flags }
   if (values.version) return { action: 'version', ...flags }
-  if (positionals.length !== 2) {
-    throw new UsageError(
-      positionals.length < 2 ? 'expected <url> and <file>' : `unexpected argument ${JSON.stringify(positionals[2])}`,
-    )
-  }
-  const [url, filePath] = positionals
+  const form = formParts(formItems(tokens))
+  const { url, file } = target(positionals, form.file, values)
+  const connectTimeout = values['connect-timeout'] && secondsOption('connect-timeout', values['connect-timeout'])
   const upload = {
     url,
-    filePath,
-    name: values.name,
-    formData: formFields(values.form ?? []),
+    filePath: file.path,
+    name: file.name,
+    formData: form.fields,
     header: headerFields(values.header ?? []),
-    timeout: timeoutOption(values.timeout),
-    ...(values['file-name'] !== undefined && { fileName: values['file-name'] }),
+    timeout: deadline(values),
+    ...(file.fileName !== undefined && { fileName: file.fileName }),
+    ...(file.type !== undefined && { fileContentType: file.type }),
     ...networkOptions(values),
   }
-  return { action: 'upload', upload, ...flags }
+  return {
+    action: 'upload',
+    upload,
+    ...(values.output !== undefined && values.output !== '-' && { output: values.output }),
+    ...(connectTimeout && { connectTimeout }),
+    ...flags,
+  }
 }
 
 module.exports = { OPTIONS, UsageError, parseCommandLine }

@@ -7,6 +7,7 @@
  */
 
 const cliProgress = require('cli-progress')
+const { messageLine } = require('./usage.js')
 
 /** How long the speed is averaged over, in ms. */
 const SPEED_WINDOW_MS = 3000
@@ -121,7 +122,7 @@ function lineReporter(stream) {
       const now = Date.now()
       if (event.progress < 100 && now - lastLine < LINE_INTERVAL_MS) return
       lastLine = now
-      stream.write(`upload-task: ${f.progress}% ${f.sent} / ${f.size}, ${f.speed}, ETA ${f.remaining}\n`)
+      stream.write(messageLine(`${f.progress}% ${f.sent} / ${f.size}, ${f.speed}, ETA ${f.remaining}`))
     },
     stop() {},
   }

@@ -8,21 +8,29 @@
 const { OPTIONS } = require('./options.js')
 const { EXIT_FAMILIES } = require('./exit-codes.js')
 
-const USAGE = 'Usage: upload-task [options] <url> <file>'
+const USAGE = 'Usage: upload-task [options] -F name=@file <url>\n       upload-task [options] <url> <file>'
 
-/** `-n, --name <field>` or `    --fail`: the left column of an option's help line. */
+/** What every message of the command starts with, once. */
+const PREFIX = 'upload-task: '
+
+/**
+ * `text` as one message on stderr: prefixed with `upload-task: ` (unless it already is, as the
+ * library's "no native binary" message, which is written for callers of the library too), and
+ * ended with a newline.
+ */
+function messageLine(text) {
+  return `${text.startsWith(PREFIX) ? '' : PREFIX}${text}\n`
+}
+
+/** `-n, --name <field>` or `    --json`: the left column of an option's help line. */
 function optionSyntax(spec) {
   const short = spec.short ? `-${spec.short}, ` : '    '
   return `${short}--${spec.long}${spec.value ? ` <${spec.value.replace(/^'(.*)'$/, '$1')}>` : ''}`
 }
 
-/** One help line of an option, with its default and whether it repeats. */
+/** One help line of an option, and whether it repeats. */
 function optionLine(spec, width) {
-  const notes = [spec.multiple && 'repeatable', spec.default !== undefined && `default: ${spec.default}`].filter(
-    Boolean,
-  )
-  const help = notes.length ? `${spec.help} (${notes.join('; ')})` : spec.help
-  return `  ${optionSyntax(spec).padEnd(width)}  ${help}`
+  return `  ${optionSyntax(spec).padEnd(width)}  ${spec.help}${spec.multiple ? ' (repeatable)' : ''}`
 }
 
 /** `words` joined with `, ` into lines of at most `width` characters (a longer word stays whole). */
@@ -42,31 +50,34 @@ function helpText() {
   const exits = EXIT_FAMILIES.flatMap((f) => [
     `  ${String(f.status).padEnd(4)} ${f.meaning}`,
     ...wrap(f.codes, 80).map((line) => `       ${line}`),
+    ...(f.connecting ? [`       ${f.connecting.join(', ')}, on https: before the connection was set up`] : []),
   ])
   return [
     USAGE,
     '',
-    'Sends <file> to <url> as a multipart/form-data POST (the uploadFile API of upload-task).',
+    'Sends one file to <url> as a multipart/form-data POST (the uploadFile API of upload-task),',
+    "given as curl's -F name=@file or as the operand <file>; text fields are sent before it.",
     'Progress goes to stderr: a bar on a terminal, plain lines otherwise. The response body',
-    'goes to stdout. Ctrl-C aborts the upload.',
+    'goes to stdout (or -o). Ctrl-C aborts the upload.',
     '',
     'Options:',
     ...OPTIONS.map((spec) => optionLine(spec, width)),
     '',
-    'Exit status (with the error codes of the library that end with it):',
+    "Exit status (curl's numbers where the meaning is the same; the library's error codes):",
     ...exits,
     '',
     'Examples:',
+    '  upload-task -F file=@photo.jpg -F user=alice -o out.json -s https://example.com/upload',
+    "  upload-task -F 'avatar=@me.png;type=image/png' -H 'Authorization: Bearer abc' -f URL",
     '  upload-task https://example.com/upload photo.jpg',
-    "  upload-task -n avatar -F user=alice -H 'Authorization: Bearer abc' --fail URL photo.jpg",
-    '  upload-task --json -q URL report.pdf | jq .statusCode',
+    '  upload-task --json -q -F file=@report.pdf URL | jq .statusCode',
     '',
   ].join('\n')
 }
 
 /** What a usage error prints: the problem, the usage line and where to read more. */
 function usageErrorText(message) {
-  return `upload-task: ${message}\n${USAGE}\nTry 'upload-task --help' for more information.\n`
+  return `${messageLine(message)}${USAGE}\nTry 'upload-task --help' for more information.\n`
 }
 
-module.exports = { helpText, usageErrorText, USAGE }
+module.exports = { helpText, messageLine, usageErrorText, USAGE }
