@@ -117,6 +117,39 @@ export interface NameValue {
   value: string
 }
 
+/** One option as JavaScript sees it (`optionRecords()`). */
+export interface OptionRecord {
+  /** As JavaScript spells it; a field of an object option is `retry.limit`. */
+  name: string
+  /**
+   * The type `lib/options.js` checks: `string`, `number`, `boolean`, `object`, `function`,
+   * `signal`, `stringOrFalse`, `pem` or `ignored`.
+   */
+  type: string
+  /** Whether the caller must give it. */
+  required: boolean
+  /** Its TypeScript type (without `| null`). */
+  tsType: string
+  /** Its type as the docs' tables show it. */
+  shownType: string
+  /** Its default as the docs show it. */
+  default: string
+  /** The rule its value follows. */
+  rule: string
+  /** The command line's spellings of it. */
+  cli: Array<string>
+  /** The sentence that documents it. */
+  doc: string
+  /** The section of docs/API.md that says more. */
+  see?: string
+}
+
+/**
+ * Every option of `uploadFile`, in order: the table `lib/options.js` checks types from and the
+ * docs are generated from.
+ */
+export declare function optionRecords(): Array<OptionRecord>
+
 /** Where an upload was when it timed out: `error.phase` in JavaScript. */
 export declare enum Phase {
   /** Opening the file, resolving, connecting, the TLS handshake: no body byte handed over yet. */
@@ -239,6 +272,8 @@ export interface UploadRequest {
   name: string
   /** `filename` of the file part. */
   fileName: string
+  /** `fileContentType`: the `Content-Type` of the file part; absent or empty means guessed. */
+  fileContentType?: string
   /** Request headers in the caller's order. */
   header: Array<NameValue>
   /** Text fields sent before the file, in order. */
