@@ -233,13 +233,16 @@ export interface RequestProfile {
 
 /** The caller's `retry` option. */
 export interface RetryRequest {
-  /** How many times a failed attempt may be repeated (absent: 2). */
+  /** How many times a failed attempt may be repeated (absent: the default). */
   limit?: number
-  /** The wait before the first repeat in milliseconds, doubled for each next one (absent: 1000). */
+  /**
+   * The wait before the first repeat in milliseconds, doubled for each next one (absent: the
+   * default).
+   */
   backoff?: number
   /**
-   * The longest `Retry-After` honoured in milliseconds (absent: 60000); a longer one ends the
-   * retries with the 429/503 response as the result.
+   * The longest `Retry-After` honoured in milliseconds (absent: the default); a longer one
+   * ends the retries with the 429/503 response as the result.
    */
   maxRetryAfter?: number
 }
@@ -280,7 +283,7 @@ export interface UploadRequest {
   formData: Array<NameValue>
   /**
    * The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
-   * means the default (60000), `Infinity` means none.
+   * means the default, `Infinity` means none.
    */
   timeout?: number
   /** The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none. */
@@ -292,13 +295,13 @@ export interface UploadRequest {
   /** `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1. */
   enableHttp2?: boolean
   /**
-   * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
-   * a JavaScript string can hold.
+   * The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
+   * JavaScript string can hold.
    */
   maxResponseBytes?: number
   /**
-   * `maxRedirects`: how many redirects are followed; absent means the default (10), `0`
-   * returns the 3xx response as the result.
+   * `maxRedirects`: how many redirects are followed; absent means the default, `0` returns
+   * the 3xx response as the result.
    */
   maxRedirects?: number
   /**

@@ -49,7 +49,7 @@ pub struct UploadRequest {
     /// Text fields sent before the file, in order.
     pub form_data: Vec<NameValue>,
     /// The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
-    /// means the default (60000), `Infinity` means none.
+    /// means the default, `Infinity` means none.
     pub timeout: Option<f64>,
     /// The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none.
     pub idle_timeout: Option<f64>,
@@ -59,11 +59,11 @@ pub struct UploadRequest {
     pub ca: Option<Vec<String>>,
     /// `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1.
     pub enable_http2: Option<bool>,
-    /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
-    /// a JavaScript string can hold.
+    /// The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
+    /// JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
-    /// `maxRedirects`: how many redirects are followed; absent means the default (10), `0`
-    /// returns the 3xx response as the result.
+    /// `maxRedirects`: how many redirects are followed; absent means the default, `0` returns
+    /// the 3xx response as the result.
     pub max_redirects: Option<f64>,
     /// `proxy`: a proxy URL for every request of this upload, or `false` for none; absent means
     /// the proxy environment variables.
@@ -81,14 +81,17 @@ pub struct UploadRequest {
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct RetryRequest {
-    /// How many times a failed attempt may be repeated (absent: 2).
+    /// How many times a failed attempt may be repeated (absent: the default).
     pub limit: Option<f64>,
-    /// The wait before the first repeat in milliseconds, doubled for each next one (absent: 1000).
+    /// The wait before the first repeat in milliseconds, doubled for each next one (absent: the
+    /// default).
     pub backoff: Option<f64>,
-    /// The longest `Retry-After` honoured in milliseconds (absent: 60000); a longer one ends the
-    /// retries with the 429/503 response as the result.
+    /// The longest `Retry-After` honoured in milliseconds (absent: the default); a longer one
+    /// ends the retries with the 429/503 response as the result.
     pub max_retry_after: Option<f64>,
 }
+
+// The defaults of the options: `record.rs` shows them to JavaScript and the docs.
 
 /// The deadline when the caller gives none (Taro's and WeChat's).
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(60_000);

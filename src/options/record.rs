@@ -145,7 +145,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Required,
         rule: "not empty",
         cli: &["-n, --name"],
-        doc: "multipart field name of the file part",
+        doc: "multipart field name of the file part; not empty",
         see: None,
     },
     Record {
@@ -202,7 +202,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Millis(DEFAULT_TIMEOUT),
         rule: "deadline of the whole upload, from the call to settlement (below); `0`: the default; `Infinity`: none; over 100 years counts as `Infinity`; negative or `NaN`: `ERR_INVALID_ARG_VALUE`",
         cli: &["--timeout"],
-        doc: "deadline for the whole upload, from the call to settlement. `0`, `null` or absent: the default. `Infinity`: no deadline. Negative, `NaN` or a non-number: parameter error",
+        doc: "deadline for the whole upload, from the call to settlement. `0`, `null` or absent: the default. `Infinity`, or anything over 100 years: no deadline. Negative, `NaN` or a non-number: parameter error",
         see: None,
     },
     Record {
@@ -213,7 +213,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Nothing,
         rule: "longest time nothing may move (below); `0` or `Infinity`: none; over 100 years counts as `Infinity`; negative or `NaN`: `ERR_INVALID_ARG_VALUE`",
         cli: &["--idle-timeout"],
-        doc: "fail when no byte moves for this long, in either direction (a stalled server or network); an upload that keeps moving never hits it. `0`, `null`, absent or `Infinity`: none",
+        doc: "fail when no byte moves for this long, in either direction (a stalled server or network); an upload that keeps moving never hits it. `0`, `null`, absent, `Infinity` or anything over 100 years: none",
         see: None,
     },
     Record {
@@ -312,7 +312,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Nothing,
         rule: "PEM certificates (else `ERR_INVALID_ARG_VALUE`), added to the system's roots for this upload; other uploads do not see them",
         cli: &["--cacert"],
-        doc: "extra trusted root certificates (PEM) for this upload, added to the system's roots, as Node's `ca` adds to its own; for a private CA",
+        doc: "extra trusted root certificates (PEM) for this upload, added to the system's roots, as Node's `ca` adds to its own; for a private CA. Not PEM: `ERR_INVALID_ARG_VALUE`",
         see: None,
     },
     Record {
@@ -323,7 +323,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Flag(false),
         rule: "`true`: HTTP/2 by ALPN over `https:` (HTTP/1.1 when the server does not offer it; `http:` is always HTTP/1.1). Uploads to one origin share one HTTP/2 connection: the first upload to an origin opens it while those started with it wait for its handshake",
         cli: &["--http2"],
-        doc: "`true`: offer HTTP/2 by ALPN over `https:`; a server that only speaks HTTP/1.1 gets HTTP/1.1, and `http:` stays HTTP/1.1",
+        doc: "`true`: offer HTTP/2 by ALPN over `https:`; a server that only speaks HTTP/1.1 gets HTTP/1.1, and `http:` stays HTTP/1.1. Not a boolean: `ERR_INVALID_ARG_TYPE`",
         see: None,
     },
     Record {
@@ -345,7 +345,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Nothing,
         rule: "any object with a boolean `aborted` and `addEventListener` / `removeEventListener` (other realms and polyfills too); aborting it is `abort()`",
         cli: &[],
-        doc: "aborting it is `abort()`: `uploadFile:fail abort` (`ABORT_ERR`), with the signal's `reason` as `cause`. Already aborted: nothing is sent, not even the request. Its listener is removed when the task settles",
+        doc: "aborting it is `abort()`: `uploadFile:fail abort` (`ABORT_ERR`), with the signal's `reason` as `cause`. Already aborted: nothing is sent, not even the request. Its listener is removed when the task settles. Any object with a boolean `aborted` and `addEventListener` / `removeEventListener` is one (other realms, polyfills); anything else is a parameter error",
         see: Some("8"),
     },
     Record {
