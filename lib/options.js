@@ -17,10 +17,10 @@ const RECORDS = optionRecords()
 /** The options themselves (not the fields of an object option). */
 const TOP_LEVEL = RECORDS.filter((record) => !record.name.includes('.'))
 
-/** The records of the fields of the object option `name` (`retry` → `retry.limit`, …). */
-function fieldsOf(name) {
-  return RECORDS.filter((record) => record.name.startsWith(`${name}.`))
-}
+/** Each option's records of its fields (`retry` → `retry.limit`, …); empty for most. */
+const FIELDS = new Map(
+  TOP_LEVEL.map(({ name }) => [name, RECORDS.filter((record) => record.name.startsWith(`${name}.`))]),
+)
 
 /** The environment variables the native side reads the proxy settings from (src/environment.rs). */
 const PROXY_VARIABLES = proxyVariables()
@@ -183,7 +183,7 @@ function caTexts(ca) {
 function objectFields(name, object) {
   if (isAbsent(object)) return undefined
   const copy = {}
-  for (const field of fieldsOf(name)) {
+  for (const field of FIELDS.get(name)) {
     const key = field.name.slice(name.length + 1)
     let value
     try {
@@ -259,7 +259,7 @@ function buildRequest(values) {
     const value = values[name]
     const convert = CONVERSIONS[name]
     if (convert) request[name] = convert(value, values)
-    else if (fieldsOf(name).length > 0) request[name] = objectFields(name, value)
+    else if (FIELDS.get(name).length > 0) request[name] = objectFields(name, value)
     else request[name] = isAbsent(value) ? undefined : value
   }
   request.environment = isAbsent(values.proxy) ? proxyEnvironment() : undefined
@@ -294,4 +294,4 @@ function normalize(options) {
   }
 }
 
-module.exports = { normalize, typeName, unreadable, RECORDS, TYPES }
+module.exports = { normalize, typeName, unreadable, RECORDS }

@@ -113,6 +113,21 @@ pub struct Record {
     pub see: Option<&'static str>,
 }
 
+/// A boolean option of Taro's that upload-task accepts and never reads (no cookie jar, no QUIC).
+const fn ignored(name: &'static str) -> Record {
+    Record {
+        name,
+        kind: Kind::Ignored,
+        ts: "boolean",
+        shown: "boolean",
+        fallback: Fallback::Words("—"),
+        rule: "accepted, no effect (no cookie jar; no QUIC)",
+        cli: &[],
+        doc: "accepted and ignored",
+        see: None,
+    }
+}
+
 /// Every option, in the order the docs list them and `lib/options.js` checks them.
 pub const RECORDS: &[Record] = &[
     Record {
@@ -348,28 +363,8 @@ pub const RECORDS: &[Record] = &[
         doc: "aborting it is `abort()`: `uploadFile:fail abort` (`ABORT_ERR`), with the signal's `reason` as `cause`. Already aborted: nothing is sent, not even the request. Its listener is removed when the task settles. Any object with a boolean `aborted` and `addEventListener` / `removeEventListener` is one (other realms, polyfills); anything else is a parameter error",
         see: Some("8"),
     },
-    Record {
-        name: "withCredentials",
-        kind: Kind::Ignored,
-        ts: "boolean",
-        shown: "boolean",
-        fallback: Fallback::Words("—"),
-        rule: "accepted, no effect (no cookie jar; no QUIC)",
-        cli: &[],
-        doc: "accepted and ignored",
-        see: None,
-    },
-    Record {
-        name: "enableQuic",
-        kind: Kind::Ignored,
-        ts: "boolean",
-        shown: "boolean",
-        fallback: Fallback::Words("—"),
-        rule: "accepted, no effect (no cookie jar; no QUIC)",
-        cli: &[],
-        doc: "accepted and ignored",
-        see: None,
-    },
+    ignored("withCredentials"),
+    ignored("enableQuic"),
     Record {
         name: "success",
         kind: Kind::Callback,
