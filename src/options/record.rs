@@ -316,7 +316,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Words("the environment's"),
         rule: "an `http:` or `https:` proxy URL (without a scheme: `http:`), else `ERR_INVALID_ARG_VALUE`; `false`: none",
         cli: &["--proxy", "--no-proxy"],
-        doc: "a proxy URL (`http://user:password@host:port`) for this upload; `false`: none. Absent: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` (or lower case) of `process.env`, read when each upload starts",
+        doc: "a proxy URL (`http://user:password@host:port`) for this upload; `false`: none. Absent: the proxy variables of `process.env` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, or lower case), read when each upload starts",
         see: Some("2.2"),
     },
     Record {
