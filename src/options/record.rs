@@ -237,7 +237,7 @@ pub const RECORDS: &[Record] = &[
         ts: "number",
         shown: "number",
         fallback: Fallback::Nothing,
-        rule: "the body's pace: at any moment, no more bytes handed over than the rate allows since the first one; `0` or `Infinity`: none; at least 1 otherwise: a smaller rate, a negative one or `NaN` is `ERR_INVALID_ARG_VALUE`",
+        rule: "the body's pace: at any moment, no more bytes handed over than the rate allows since the first one; `0` or `Infinity`: none; otherwise at least 1 (byte per second): a smaller rate, a negative one or `NaN` is `ERR_INVALID_ARG_VALUE`",
         cli: &["--limit-rate"],
         doc: "pace the body to at most this many bytes per second (as curl's `--limit-rate`), in frames of 50 ms of the rate so that progress keeps flowing. `0`, `null`, absent or `Infinity`: full speed; below 1 byte per second: parameter error",
         see: Some("6"),
@@ -482,6 +482,24 @@ mod tests {
         assert_eq!(by_name("proxy").r#type, "stringOrFalse");
         assert_eq!(by_name("proxy").cli, ["--proxy", "--no-proxy"]);
         assert_eq!(by_name("retry").see.as_deref(), Some("2.3"));
+        // The words of the number rules are those of the reader's constants.
+        let rate = by_name("maxBytesPerSecond");
+        assert!(rate
+            .rule
+            .contains(&format!("at least {}", super::super::SLOWEST_RATE)));
+        assert_eq!(
+            super::super::LONGEST.as_secs(),
+            36_525 * 86_400,
+            "100 years"
+        );
+        for name in [
+            "timeout",
+            "idleTimeout",
+            "retry.backoff",
+            "retry.maxRetryAfter",
+        ] {
+            assert!(by_name(name).rule.contains("over 100 years"), "{name}");
+        }
         assert!(records.iter().all(|r| !r.doc.is_empty()
             && !r.rule.is_empty()
             && !r.ts_type.is_empty()
