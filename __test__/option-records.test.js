@@ -28,16 +28,23 @@ for (const region of regions()) {
   })
 }
 
+/**
+ * Where `--help` spells `flag` (`-n, --name`, `<url>`, or a part of another option's value such
+ * as `;type=`): after a space or `[`, and, when it ends with a name, before a space or the end
+ * of the line (so `--proxy` is not found in `--no-proxy`, nor `--max-redirs` in `--max-redirects`).
+ */
+function spelled(flag) {
+  const escaped = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`(^|[\\s[])${escaped}${/[\w>]$/.test(flag) ? '(?=\\s|$)' : ''}`, 'm')
+}
+
 test('the CLI --help shows every record that has a CLI flag, with that flag', async (t) => {
   const help = await runNode([path.join(PACKAGE_DIR, 'bin', 'upload-task.js'), '--help'])
   t.is(help.code, 0, help.stderr)
   const withFlags = RECORDS.filter((record) => record.cli.length > 0)
   t.true(withFlags.length >= 10, 'most options have a flag')
   for (const record of withFlags) {
-    for (const flag of record.cli) {
-      const escaped = flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      t.regex(help.stdout, new RegExp(`(^|\\s)${escaped}(\\s|$)`, 'm'), `${record.name}: ${flag}`)
-    }
+    for (const flag of record.cli) t.regex(help.stdout, spelled(flag), `${record.name}: ${flag}`)
   }
 })
 
