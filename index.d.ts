@@ -3,7 +3,12 @@
  * Compatible with Taro's `uploadFile.Option`, `uploadFile.SuccessCallbackResult`,
  * `UploadTask` and `UploadTaskPromise`.
  */
-import { UploadTask as NativeUploadTask, ErrorCode, type Phase, type RequestProfile } from './binding'
+import {
+  UploadTask as NativeUploadTask,
+  ErrorCode,
+  type Phase,
+  type RequestProfile as NativeRequestProfile,
+} from './binding'
 
 export { ErrorCode } from './binding'
 export type {
@@ -12,9 +17,24 @@ export type {
   UploadRequest,
   UploadOutcome,
   NameValue,
-  RequestProfile,
   RetryRequest,
 } from './binding'
+
+/**
+ * Response headers as Node's `IncomingMessage.headers` shapes them: lower-case names, a repeated
+ * header joined with `', '`, `set-cookie` always an array (docs/API.md §5). Assignable to
+ * Taro's `IAnyObject`.
+ */
+export type ResponseHeader = Record<string, string | string[]>
+
+/** The HTTP version of a request, as WeChat's `RequestProfile.protocol` names it. */
+export type Protocol = 'http1.1' | 'h2' | 'http1.0'
+
+/** The timings of the request that produced a result (`enableProfile`; docs/API.md §2.4). */
+export interface RequestProfile extends Omit<NativeRequestProfile, 'protocol'> {
+  /** `http1.1`, `h2` or `http1.0`. */
+  protocol: Protocol
+}
 
 /** Any plain object, as Taro's `TaroGeneral.IAnyObject`. */
 export interface IAnyObject {
@@ -185,7 +205,7 @@ export declare namespace uploadFile {
     /** The response body, decoded as UTF-8. */
     data: string
     /** Response headers: lower-case names, repeats joined with `', '`, `set-cookie` an array. */
-    header: IAnyObject
+    header: ResponseHeader
     /** The `Set-Cookie` values, `[]` when none. */
     cookies: string[]
     /** With `retry`: how many times the upload was sent. */
@@ -208,7 +228,7 @@ export declare namespace UploadTask {
 
   interface OnHeadersReceivedCallbackResult {
     /** Response headers, as in the success result. */
-    header: IAnyObject
+    header: ResponseHeader
   }
   type OnHeadersReceivedCallback = (result: OnHeadersReceivedCallbackResult) => void
 }

@@ -7,9 +7,10 @@
 // upload-task/testing keeps real time too (it uses `node:timers`).
 
 const { performance } = require('node:perf_hooks') // Node's own clock; the global one is faked
-const { setTimeout: sleep } = require('node:timers/promises') // real time
 const { uploadFile } = require('upload-task')
 const { startServer, makeTempFile, closedPort, within } = require('upload-task/testing')
+// Waits in real time (Node's own timers), also under the fake timers.
+const { deferred, staysPending } = require('../__test__/helpers/wait.js')
 
 jest.useFakeTimers()
 
@@ -27,16 +28,21 @@ afterAll(async () => {
 })
 
 /**
- * Queues one callback in each faked queue; `ran` lists those that ran. Nothing should: the
- * clock is never advanced.
+ * Queues one callback in each faked queue; `ran` lists those that ran, and `first` resolves when
+ * one does. None should: the clock is never advanced.
  */
 function queueFakes() {
   const ran = []
-  setTimeout(() => ran.push('setTimeout'), 0)
-  setImmediate(() => ran.push('setImmediate'))
-  process.nextTick(() => ran.push('nextTick'))
-  queueMicrotask(() => ran.push('queueMicrotask'))
-  return ran
+  const first = deferred()
+  const run = (name) => {
+    ran.push(name)
+    first.resolve()
+  }
+  setTimeout(() => run('setTimeout'), 0)
+  setImmediate(() => run('setImmediate'))
+  process.nextTick(() => run('nextTick'))
+  queueMicrotask(() => run('queueMicrotask'))
+  return { ran, first: first.promise }
 }
 
 afterEach(() => {
@@ -44,14 +50,14 @@ afterEach(() => {
 })
 
 test('the timers are fake: callbacks queued in them do not run by themselves', async () => {
-  const ran = queueFakes()
-  await sleep(50)
+  const { ran, first } = queueFakes()
+  expect(await staysPending(first, 50)).toBe(true)
   expect(ran).toEqual([])
   expect(jest.getTimerCount()).toBe(4)
 })
 
 test('an upload resolves, with progress and headers listeners and callbacks, without advancing timers', async () => {
-  const ran = queueFakes()
+  const { ran } = queueFakes()
   const endpoint = server.endpoint({ status: 201, body: 'created' })
   const log = []
   const task = uploadFile({
@@ -107,15 +113,10 @@ test('the deadline counts real time: it passes without advancing the fake clock'
 test('advancing the fake clock does not bring the deadline nearer', async () => {
   const endpoint = server.endpoint({ respond: false })
   const task = uploadFile({ url: endpoint.url, filePath: file.path, name: 'file', timeout: 60000 })
-  let settled = false
-  const over = () => {
-    settled = true
-  }
-  task.then(over, over)
   await endpoint.received() // the whole body was sent; the server never answers
   jest.advanceTimersByTime(60 * 60 * 1000)
-  await sleep(200)
-  expect(settled).toBe(false)
+  expect(await staysPending(task, 200)).toBe(true) // not settled: the deadline is still far
+
   task.abort()
   await expect(task).rejects.toMatchObject({ code: 'ABORT_ERR' })
 })

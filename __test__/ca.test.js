@@ -9,22 +9,16 @@ const os = require('node:os')
 const path = require('node:path')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { startServer, within } = require('../testing')
-const { useTempFile } = require('./helpers/setup.js')
+const { within } = require('../testing')
+const { useServer, useTempFile } = require('./helpers/setup.js')
+const { outcomeOf } = require('./helpers/wait.js')
 
 const file = useTempFile(test, 64 * 1024, { name: 'ca.bin' })
 
-let tls
-test.before(async () => {
-  tls = await startServer({ tls: true })
-})
-test.after.always(() => tls?.close())
+const tls = useServer(test, { tls: true })
 
-const upload = (options) =>
-  within(uploadFile({ filePath: file.path, name: 'file', ...options }), 10000, 'settlement').then(
-    (res) => ({ res }),
-    (error) => ({ error }),
-  )
+/** An upload of `file` with `options`, settled (bounded): `{ res }` or `{ error }`. */
+const upload = (options) => outcomeOf(uploadFile({ filePath: file.path, name: 'file', ...options }))
 
 test('with the server CA as `ca` (string, Buffer, or in an array) the upload succeeds, byte-exact', async (t) => {
   for (const ca of [tls.ca, Buffer.from(tls.ca), [tls.ca], [Buffer.from(tls.ca)]]) {

@@ -9,26 +9,13 @@ const { uploadFile, isUploadError } = require('../index.js')
 const { within } = require('../testing')
 const { rawServer, afterHead } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { failureOf } = require('./helpers/wait.js')
 
 const MiB = 1024 * 1024
 const server = useServer(test)
 const small = useTempFile(test, 64 * 1024, { name: 'small.bin' })
 const large = useTempFile(test, 64 * MiB, { name: 'large.bin' })
 const medium = useTempFile(test, 16 * MiB, { name: 'medium.bin' })
-
-/** The failure of `task`, bounded in time. */
-async function failureOf(task, ms = 15000) {
-  const error = await within(
-    task.then(
-      () => null,
-      (e) => e,
-    ),
-    ms,
-    'settlement',
-  )
-  if (!error) throw new Error('the upload succeeded')
-  return error
-}
 
 function assertIdleTimeout(t, error, phase) {
   t.true(isUploadError(error))

@@ -13,7 +13,9 @@ const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within } = require('../testing')
 const { spawnNode, FIXTURES } = require('./helpers/child.js')
+const { recordWarnings } = require('./helpers/callbacks.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { deferred, nextMacrotask, staysPending } = require('./helpers/wait.js')
 
 const server = useServer(test)
 // Larger than what the kernel's socket buffers take in at once, so that slow reading matters.
@@ -29,7 +31,22 @@ function upload(extra) {
   return uploadFile({ url: server.endpoint(SLOW).url, filePath: file.path, name: 'file', ...extra })
 }
 
-const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve))
+/**
+ * Listeners that must never be called: `listener()` makes a new one each time (registering one
+ * function twice may count once), `count` counts their calls, `first` resolves at the first.
+ */
+function lateCalls() {
+  const first = deferred()
+  const late = {
+    count: 0,
+    first: first.promise,
+    listener: () => () => {
+      late.count++
+      first.resolve()
+    },
+  }
+  return late
+}
 
 const KINDS = [
   { on: 'onProgressUpdate', off: 'offProgressUpdate', alias: 'progress' },
@@ -123,17 +140,17 @@ for (const kind of KINDS) {
   })
 
   test(`${kind.on}: listeners added after settlement (or inside success) are never called`, async (t) => {
-    let late = 0
+    const late = lateCalls()
     const task = upload({
       success() {
-        task[kind.on](() => late++)
+        task[kind.on](late.listener())
       },
     })
     await task
-    task[kind.on](() => late++)
-    task[kind.alias](() => late++)
-    await nextMacrotask()
-    t.is(late, 0)
+    task[kind.on](late.listener())
+    task[kind.alias](late.listener())
+    await staysPending(late.first, 200)
+    t.is(late.count, 0)
   })
 }
 
@@ -179,21 +196,18 @@ test.serial(
 )
 
 test('listeners added after abort() are never called', async (t) => {
-  let late = 0
+  const late = lateCalls()
   const task = upload()
   task.abort()
-  task.onProgressUpdate(() => late++)
-  task.onHeadersReceived(() => late++)
+  task.onProgressUpdate(late.listener())
+  task.onHeadersReceived(late.listener())
   await t.throwsAsync(task, { code: 'ABORT_ERR' })
-  await nextMacrotask()
-  t.is(late, 0)
+  await staysPending(late.first, 200)
+  t.is(late.count, 0)
 })
 
 test.serial('throwing listeners and callbacks are isolated and reported as process warnings', async (t) => {
-  const warnings = []
-  const onWarning = (warning) => warnings.push(warning)
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = recordWarnings(t)
 
   const endpoint = server.endpoint(SLOW)
   const log = []
@@ -237,10 +251,7 @@ test.serial('throwing listeners and callbacks are isolated and reported as proce
 })
 
 test.serial('a throwing fail callback does not stop complete or the rejection', async (t) => {
-  const warnings = []
-  const onWarning = (warning) => warnings.push(warning)
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = recordWarnings(t)
 
   const log = []
   const task = upload({

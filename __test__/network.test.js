@@ -1,12 +1,13 @@
 'use strict'
 
-// Network and file failures (docs/API.md §3, §6): Node-style codes, certificate verification,
-// and a file that changes size while it is being sent.
+// Network and file failures (docs/API.md §3, §6): Node-style codes, certificate verification, a
+// reset during the TLS handshake, and a file that changes size while it is being sent.
 
 const fs = require('node:fs')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { makeTempFile, within } = require('../testing')
+const { rawServer } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const server = useServer(test)
@@ -38,6 +39,20 @@ test('https: a certificate signed by an untrusted CA is rejected with ERR_TLS_CE
     assertFailure(t, error, 'ERR_TLS_CERT_INVALID')
   }
   t.is(tlsServer.records.length, 0)
+})
+
+test('a TLS server that resets after the ClientHello gives ECONNRESET', async (t) => {
+  let hellos = 0
+  const { port } = await rawServer(t, (socket) => {
+    socket.once('data', (chunk) => {
+      if (chunk[0] === 0x16) hellos++ // a TLS handshake record
+      socket.resetAndDestroy()
+    })
+  })
+  const task = uploadFile({ url: `https://127.0.0.1:${port}/up`, filePath: file.path, name: 'file' })
+  const error = await t.throwsAsync(within(task, 5000, 'settlement'))
+  t.is(hellos, 1, 'the server read a ClientHello')
+  t.is(error.code, 'ECONNRESET', error.errMsg)
 })
 
 test.serial('a file truncated during the upload fails with ERR_FILE_CHANGED', async (t) => {

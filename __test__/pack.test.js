@@ -3,7 +3,9 @@
 // The package as a user gets it: `npm pack` of the main package and of this host's platform
 // package (npm/linux-x64-gnu, with the binary that `bash scripts/ci-dist.sh build` put there:
 // the glibc 2.17 floor build), both installed into an empty project with no network, then
-// used there through require, import, one upload to a local server, and the CLI.
+// used there through require, import, one upload to a local server, and the CLI; the installed
+// docs' relative links must resolve there and their runnable samples run there
+// (helpers/doc-blocks.js), and without the platform package `require` names it.
 //
 // Offline: `npm install --offline` resolves dependencies from cached registry metadata, which
 // `npm ci` does not store (it downloads tarballs only), so on a fresh cache it fails with
@@ -18,6 +20,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { promisify } = require('node:util')
 const test = require('ava')
+const { docBlocks, where, prepareProject, runBlock, typecheckBlocks, deadLinks } = require('./helpers/doc-blocks.js')
 
 const run = promisify(execFile)
 const root = path.join(__dirname, '..')
@@ -292,7 +295,7 @@ packTest('one upload to a local server, with upload-task/testing from the instal
   },
 )
 
-packTest('without the platform package, require names the package to install', async (t) => {
+packTest('without the platform package, require names the package to install and the built platforms', async (t) => {
   const bare = path.join(tmp, 'bare')
   await installProject(bare, [{ name: pkg.name, ...main }])
   const out = await nodeIn(
@@ -301,8 +304,47 @@ packTest('without the platform package, require names the package to install', a
      catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })) }`,
   )
   t.is(out.code, 'ERR_UPLOAD_TASK_NO_BINARY')
-  t.true(out.message.includes(platformPackage), out.message)
+  t.true(out.message.includes(`${platformPackage}@${pkg.version}, which is not installed`), out.message)
+  const built = fs.readdirSync(path.join(root, 'npm')).sort() // one per napi target
+  for (const platform of built) t.true(out.message.includes(platform), `${platform} is not named:\n${out.message}`)
 })
+
+packTest(
+  'every relative link of the installed README, testing/README.md and docs/ resolves inside the package',
+  (t) => {
+    const installed = path.join(app, 'node_modules', pkg.name)
+    for (const doc of ['README.md', 'testing/README.md', 'docs/API.md']) {
+      t.true(fs.existsSync(path.join(installed, doc)), `${doc} is not installed`)
+    }
+    t.deepEqual(deadLinks(installed), [])
+  },
+)
+
+packTest(
+  'the runnable samples of the installed docs run in the project, and the TypeScript ones type-check',
+  async (t) => {
+    const installed = path.join(app, 'node_modules', pkg.name)
+    const blocks = docBlocks(installed)
+    const runnable = blocks.filter((block) => block.kind === 'run')
+    t.true(
+      runnable.some((block) => block.doc === 'README.md' && block.file.endsWith('.mjs')),
+      'no ESM quick start',
+    )
+    t.true(
+      runnable.some((block) => block.doc === 'README.md' && block.file.endsWith('.js')),
+      'no CommonJS quick start',
+    )
+    const samples = path.join(app, 'samples')
+    fs.mkdirSync(samples)
+    prepareProject(app) // links ava, jest and @types/node of the repository for the test-file samples
+    for (const block of runnable) await runBlock(samples, block)
+    await typecheckBlocks(
+      samples,
+      blocks.filter((block) => block.kind === 'typecheck'),
+    )
+    t.pass(runnable.map(where).join(', '))
+  },
+)
 
 test('prepublishOnly: napi pre-publish refuses while a declared platform has no binary', async (t) => {
   t.is(pkg.scripts.prepublishOnly, 'napi pre-publish -t npm')

@@ -10,18 +10,14 @@ const { once } = require('node:events')
 const { Worker } = require('node:worker_threads')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { closedPort, createCertificates, startServer, within } = require('../testing')
+const { closedPort, createCertificates, within } = require('../testing')
 const { startProxy } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { outcomeOf } = require('./helpers/wait.js')
 
-const server = useServer(test)
 const file = useTempFile(test, 1024 * 1024, { name: 'proxied.bin' })
-
-let tls
-test.before(async () => {
-  tls = await startServer({ tls: true })
-})
-test.after.always(() => tls?.close())
+const server = useServer(test)
+const tls = useServer(test, { tls: true })
 
 const VARIABLES = [
   'HTTPS_PROXY',
@@ -49,11 +45,8 @@ async function withEnv(vars, fn) {
   }
 }
 
-const upload = (options) =>
-  within(uploadFile({ filePath: file.path, name: 'file', ...options }), 15000, 'settlement').then(
-    (res) => ({ res }),
-    (error) => ({ error }),
-  )
+/** An upload of `file` with `options`, settled (bounded): `{ res }` or `{ error }`. */
+const upload = (options) => outcomeOf(uploadFile({ filePath: file.path, name: 'file', ...options }))
 
 async function proxyFor(t, options) {
   const proxy = await startProxy(options)

@@ -9,9 +9,10 @@
 const http = require('node:http')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { closedPort, within } = require('../testing')
+const { closedPort } = require('../testing')
 const { forwardTo } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { outcomeOf, until } = require('./helpers/wait.js')
 
 const server = useServer(test)
 const file = useTempFile(test, 512 * 1024, { name: 'retry.bin' })
@@ -59,11 +60,8 @@ async function scripted(t, script) {
 }
 
 const start = (options) => uploadFile({ filePath: file.path, name: 'file', ...options })
-const settle = (task) =>
-  within(task, 20000, 'settlement').then(
-    (res) => ({ res }),
-    (error) => ({ error }),
-  )
+/** The task settled (bounded): `{ res }` or `{ error }`. */
+const settle = (task) => outcomeOf(task, 20000)
 
 test('a connection reset before any response byte is retried; the file arrives whole; attempts counted', async (t) => {
   const front = await scripted(t, ['reset', 'reset-midway'])
@@ -108,6 +106,8 @@ test('a refused connection is retried: a server that starts listening during the
     late.closeAllConnections()
     late.close()
   })
+  // A refused connect leaves no trace a test can wait on: 300 ms for the first attempt to be
+  // refused, well inside the 1500 ms backoff.
   await new Promise((resolve) => setTimeout(resolve, 300))
   await new Promise((resolve) => late.listen(port, '127.0.0.1', resolve))
   const { res, error } = await settle(task)
@@ -167,6 +167,9 @@ test('other statuses and other failures are not retried', async (t) => {
 test('abort() during the backoff settles at once; the idle timeout does not count the backoff', async (t) => {
   const front = await scripted(t, ['reset'])
   const task = start({ url: front.url, retry: { backoff: 10000 } })
+  await until(() => front.seen === 1, 5000, 'the first attempt arriving')
+  // The client enters its backoff once it reads the reset, which it does not announce: 300 ms
+  // more, well inside the 10 s backoff.
   await new Promise((resolve) => setTimeout(resolve, 300))
   const aborting = settle(task)
   task.abort()

@@ -10,8 +10,10 @@ const vm = require('node:vm')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { within, closedPort } = require('../testing')
-const { assertAbortError, assertClosedEarly, heldMidBody } = require('./helpers/assert.js')
+const { assertAbortError, assertClosedEarly, assertNothingArrived, heldMidBody } = require('./helpers/assert.js')
+const { loggedUpload, recordWarnings } = require('./helpers/callbacks.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { nextMacrotask, staysPending } = require('./helpers/wait.js')
 
 const MiB = 1024 * 1024
 const PREFIX = 'uploadFile:fail '
@@ -20,8 +22,6 @@ const server = useServer(test)
 const small = useTempFile(test, 256 * 1024, { name: 'small.bin' })
 // Larger than what the kernel's socket buffers take in at once, so that a slow reader holds it.
 const large = useTempFile(test, 32 * MiB, { name: 'large.bin' })
-
-const nextMacrotask = () => new Promise((resolve) => setImmediate(resolve))
 
 /** How many `abort` listeners a real AbortSignal holds. */
 const listenerCount = (signal) => getEventListeners(signal, 'abort').length
@@ -65,20 +65,6 @@ function assertAddedThenRemoved(t, calls) {
   t.is(removed, fn, 'the very listener that was added is removed')
 }
 
-/**
- * That no request ever reached `endpoint`: `arrived` stays pending for a while, and a later
- * upload to the same server completes without a record for it appearing.
- */
-async function assertNothingArrived(t, endpoint) {
-  await t.throwsAsync(within(endpoint.arrived, 300, 'a request'), { message: /did not happen/ })
-  await uploadFile({ url: server.endpoint().url, filePath: small.path, name: 'file' })
-  t.deepEqual(endpoint.records(), [], 'no request reached the endpoint')
-  t.false(
-    server.records.some((rec) => rec.id === endpoint.id),
-    'the server recorded no request for it',
-  )
-}
-
 // ---------------------------------------------------------------------------------------------
 // An already aborted signal
 
@@ -86,14 +72,11 @@ test('an already aborted signal: rejects with AbortError and the server receives
   const endpoint = server.endpoint()
   const controller = new AbortController()
   controller.abort()
-  const log = []
-  const task = uploadFile({
+  const { task, log } = loggedUpload({
     url: endpoint.url,
     filePath: small.path,
     name: 'file',
     signal: controller.signal,
-    fail: (e) => log.push(['fail', e]),
-    complete: (e) => log.push(['complete', e]),
   })
   const progress = []
   task.onProgressUpdate((e) => progress.push(e))
@@ -105,7 +88,7 @@ test('an already aborted signal: rejects with AbortError and the server receives
   ])
   t.is(error.cause, controller.signal.reason, "the signal's reason is the cause")
   t.is(listenerCount(controller.signal), 0, 'no listener is left on an already aborted signal')
-  await assertNothingArrived(t, endpoint)
+  await assertNothingArrived(t, server, endpoint, small.path)
   t.deepEqual(progress, [])
 })
 
@@ -132,7 +115,7 @@ test('a signal aborted in the same tick as uploadFile() sends no request either'
   controller.abort()
   assertAbortError(t, await t.throwsAsync(within(task, 1000, 'the abort rejection')))
   t.is(listenerCount(controller.signal), 0)
-  await assertNothingArrived(t, endpoint)
+  await assertNothingArrived(t, server, endpoint, small.path)
 })
 
 test('the abort error carries the signal reason as cause, never in errMsg', async (t) => {
@@ -164,15 +147,11 @@ test.serial(
   async (t) => {
     const endpoint = server.endpoint({ readDelayMs: 20 }) // a slow reader
     const controller = new AbortController()
-    const log = []
-    const task = uploadFile({
+    const { task, log } = loggedUpload({
       url: endpoint.url,
       filePath: large.path,
       name: 'file',
       signal: controller.signal,
-      success: () => log.push(['success']),
-      fail: (e) => log.push(['fail', e]),
-      complete: (e) => log.push(['complete', e]),
     })
     const { rec, watch } = await heldMidBody(t, task, endpoint)
     t.is(listenerCount(controller.signal), 1, 'one listener while the upload runs')
@@ -190,7 +169,7 @@ test.serial(
     t.is(listenerCount(controller.signal), 0, 'the listener is gone after settlement')
 
     await assertClosedEarly(t, rec, large.size)
-    await nextMacrotask()
+    await staysPending(watch.lateEvent, 200)
     t.is(watch.late, 0, 'no progress event after the signal was aborted')
   },
 )
@@ -275,10 +254,7 @@ test('one signal for several uploads aborts them all', async (t) => {
 test('after success the listener is removed; aborting the signal later changes nothing', async (t) => {
   const controller = new AbortController()
   const log = []
-  const warnings = []
-  const onWarning = (w) => warnings.push(w)
-  process.on('warning', onWarning)
-  t.teardown(() => process.off('warning', onWarning))
+  const warnings = recordWarnings(t)
   const task = uploadFile({
     url: server.endpoint().url,
     filePath: small.path,
@@ -372,7 +348,7 @@ test('a parameter error, or an already aborted signal, adds no listener at all',
       await t.throwsAsync(uploadFile({ url: endpoint.url, filePath: small.path, name: 'file', signal })),
     )
     t.deepEqual(calls, [])
-    await assertNothingArrived(t, endpoint)
+    await assertNothingArrived(t, server, endpoint, small.path)
   }
 })
 
@@ -432,8 +408,10 @@ test('a value that is not an AbortSignal: ERR_INVALID_ARG_TYPE in WeChat wording
     [{ aborted: 'no', addEventListener() {}, removeEventListener() {} }, 'Object'],
     [{ aborted: false, addEventListener() {} }, 'Object'],
   ]
+  const endpoints = []
   for (const [signal, type] of cases) {
     const endpoint = server.endpoint()
+    endpoints.push(endpoint)
     const log = []
     const error = await t.throwsAsync(
       uploadFile({ url: endpoint.url, filePath: small.path, name: 'file', signal, fail: () => log.push('fail') }),
@@ -443,6 +421,7 @@ test('a value that is not an AbortSignal: ERR_INVALID_ARG_TYPE in WeChat wording
     t.deepEqual(log, ['fail'])
     t.deepEqual(endpoint.records(), [])
   }
+  await assertNothingArrived(t, server, endpoints, small.path)
 })
 
 test('the signal option is read once; a signal that throws when used is a parameter error', async (t) => {
@@ -473,8 +452,10 @@ test('the signal option is read once; a signal that throws when used is a parame
       removeEventListener() {},
     },
   ]
+  const endpoints = []
   for (const signal of hostile) {
     const endpoint = server.endpoint()
+    endpoints.push(endpoint)
     let task
     t.notThrows(() => {
       task = uploadFile({ url: endpoint.url, filePath: small.path, name: 'file', signal })
@@ -484,6 +465,7 @@ test('the signal option is read once; a signal that throws when used is a parame
     t.is(error.cause, boom)
     t.deepEqual(endpoint.records(), [])
   }
+  await assertNothingArrived(t, server, endpoints, small.path)
 
   // A removeEventListener that throws does not disturb the settlement.
   const { signal } = observedSignal()

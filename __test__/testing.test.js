@@ -8,6 +8,7 @@ const https = require('node:https')
 const test = require('ava')
 const { within } = require('../testing')
 const { useServer } = require('./helpers/setup.js')
+const { staysPending } = require('./helpers/wait.js')
 
 const server = useServer(test)
 const tlsServer = useServer(test, { tls: true })
@@ -108,12 +109,8 @@ test('holdBody: status and headers first, the body on release()', async (t) => {
   const endpoint = server.endpoint({ holdBody: true, body: 'later' })
   const response = await within(fetch(endpoint.url, { method: 'POST', body: form() }), 5000, 'the headers')
   t.is(response.status, 200)
-  let held = true
-  const text = response.text().finally(() => {
-    held = false
-  })
-  await new Promise((resolve) => setTimeout(resolve, 100))
-  t.true(held, 'the body is held back')
+  const text = response.text()
+  t.true(await staysPending(text, 100), 'the body is held back')
   ;(await endpoint.arrived).release()
   t.is(await within(text, 5000, 'the body after release()'), 'later')
 })
@@ -124,7 +121,7 @@ test('readDelayMs: holds the client mid-body until unthrottle(); waitForBytes(n)
   const response = fetch(endpoint.url, { method: 'POST', body: form(bytes) })
   const rec = await endpoint.arrived
   await within(rec.waitForBytes(32 * 1024), 5000, '32 KiB arriving')
-  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.true(await staysPending(rec.waitForBytes(bytes.length), 100), 'the whole body arrived within 100 ms')
   t.true(rec.bytesReceived < bytes.length, `${rec.bytesReceived} bytes read`)
   t.false(rec.completed)
   rec.unthrottle()

@@ -44,11 +44,41 @@ function isUploadError(value) {
   return value instanceof UploadError || (typeof value === 'object' && value !== null && value[BRAND] === true)
 }
 
-/** The `UploadError` of a native failure outcome `{ code, reason, phase? }`. */
-function fromFailure({ code, reason, phase }, cause) {
+/**
+ * The stack of the code that is calling `fn`, taken now (cheap: V8 formats it only when it is
+ * read), to be added to an `UploadError` that is made later, when the upload settles.
+ * @param {Function} fn the API function being called; it and the frames above it are left out
+ * @returns {{ stack?: string }}
+ */
+function callSiteOf(fn) {
+  const callSite = {}
+  Error.captureStackTrace(callSite, fn)
+  return callSite
+}
+
+/**
+ * Appends the frames of `callSite` to `error.stack`, so that the stack of an error made in a
+ * promise job ends at the line that called the API, as undici and got do for their async errors.
+ */
+function addCallSite(error, callSite) {
+  if (!callSite) return
+  try {
+    const frames = String(callSite.stack).split('\n').slice(1) // the first line is the header
+    if (frames.length > 0) error.stack = `${error.stack}\n${frames.join('\n')}`
+  } catch {
+    // A stack that cannot be read or written: the error keeps its own.
+  }
+}
+
+/**
+ * The `UploadError` of a native failure outcome `{ code, reason, phase? }`; its stack ends with
+ * the frames of `callSite` (from `callSiteOf`) when one is given.
+ */
+function fromFailure({ code, reason, phase }, cause, callSite) {
   const error = new UploadError(code, reason, cause === undefined ? undefined : { cause })
   if (phase) error.phase = phase // where a timeout caught the upload
+  addCallSite(error, callSite)
   return error
 }
 
-module.exports = { UploadError, isUploadError, fromFailure }
+module.exports = { UploadError, isUploadError, fromFailure, callSiteOf }

@@ -18,7 +18,7 @@
  */
 
 const { UploadTask, ErrorCode, reportCallbackError, reportUnhandledFailure } = require('./native.js')
-const { fromFailure } = require('./errors.js')
+const { fromFailure, callSiteOf } = require('./errors.js')
 const { normalize, typeName, unreadable } = require('./options.js')
 
 /** What a thrown value says, for a warning: its stack, else the value as text. */
@@ -98,6 +98,7 @@ function checkListener(method, fn) {
  * and `headersReceive`.
  */
 function uploadFile(options) {
+  const callSite = callSiteOf(uploadFile) // a failure's stack ends at the caller's line
   let over = false // settled, or abort() was called: no more listener calls
   let settled = false
   let resolvePromise
@@ -142,7 +143,7 @@ function uploadFile(options) {
       callSafely('the complete callback', callbacks.complete, result)
       resolvePromise(result)
     } else {
-      const error = fromFailure(outcome, outcome.cause)
+      const error = fromFailure(outcome, outcome.cause, callSite)
       callSafely('the fail callback', callbacks.fail, error)
       callSafely('the complete callback', callbacks.complete, error)
       if (failureUnheard) reportUnhandledFailure(error.errMsg)

@@ -2,7 +2,9 @@
 
 /** Assertions shared by test files. */
 
+const { uploadFile } = require('../../index.js')
 const { within } = require('../../testing')
+const { deferred, resultOf, staysPending } = require('./wait.js')
 
 /** Checks the shape of the abort rejection (docs/API.md §8, §9.1). */
 function assertAbortError(t, error) {
@@ -16,12 +18,15 @@ function assertAbortError(t, error) {
 /**
  * Waits until `task` is held mid-body by a slow-reading endpoint (`readDelayMs`): the request
  * arrived, a first progress event below 100 came, the body is not complete. Returns the request's
- * record and a progress watch: `events` counts every event, `late` those after `stop()`.
+ * record and a progress watch: `events` counts every event, `late` those after `stop()`, and
+ * `lateEvent` resolves at the first of those.
  */
 async function heldMidBody(t, task, endpoint) {
+  const late = deferred()
   const watch = {
     events: 0,
     late: 0,
+    lateEvent: late.promise,
     stopped: false,
     stop() {
       this.stopped = true
@@ -30,7 +35,10 @@ async function heldMidBody(t, task, endpoint) {
   const firstEvent = new Promise((resolve) => {
     task.onProgressUpdate((e) => {
       watch.events++
-      if (watch.stopped) watch.late++
+      if (watch.stopped) {
+        watch.late++
+        late.resolve()
+      }
       resolve(e)
     })
   })
@@ -50,4 +58,27 @@ async function assertClosedEarly(t, rec, fileSize) {
   t.true(rec.bytesReceived < fileSize, `${rec.bytesReceived} bytes received`)
 }
 
-module.exports = { assertAbortError, heldMidBody, assertClosedEarly }
+/**
+ * That no request ever reached `endpoints` (one endpoint of the recording `server`, or a list):
+ * no `arrived` event comes within `ms`, and a later upload of `filePath` to the same server
+ * completes without a record for any of them appearing.
+ * @param {import('ava').ExecutionContext} t
+ * @param {import('../../testing').TestServer} server
+ * @param {import('../../testing').Endpoint | import('../../testing').Endpoint[]} endpoints
+ * @param {string} filePath
+ */
+async function assertNothingArrived(t, server, endpoints, filePath, ms = 300) {
+  const list = [endpoints].flat()
+  const anyArrived = Promise.race(list.map((endpoint) => endpoint.arrived))
+  t.true(await staysPending(anyArrived, ms), `a request arrived within ${ms} ms`)
+  await resultOf(uploadFile({ url: server.endpoint().url, filePath, name: 'file' }))
+  for (const endpoint of list) {
+    t.deepEqual(endpoint.records(), [], 'no request reached the endpoint')
+    t.false(
+      server.records.some((rec) => rec.id === endpoint.id),
+      'the server recorded no request for it',
+    )
+  }
+}
+
+module.exports = { assertAbortError, heldMidBody, assertClosedEarly, assertNothingArrived }

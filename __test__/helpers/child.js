@@ -1,6 +1,6 @@
 'use strict'
 
-/** Runs Node.js child processes for the lifetime tests, with a hard deadline. */
+/** Runs child processes (Node.js, or another command) for the tests with a hard deadline, and reads what they print. */
 
 const { spawn } = require('node:child_process')
 const path = require('node:path')
@@ -11,12 +11,12 @@ const FIXTURES = path.join(__dirname, '..', 'fixtures')
 const PACKAGE_DIR = path.join(__dirname, '..', '..')
 
 /**
- * Spawns `node ...args` and resolves when it exits, or SIGKILLs it after `timeoutMs` (then
+ * Spawns `command ...args` and resolves when it exits, or SIGKILLs it after `timeoutMs` (then
  * `timedOut` is true). `onStdout(text, child)` sees stdout as it arrives.
  * @returns {{ child: import('node:child_process').ChildProcess, done: Promise<{ code: number|null, signal: string|null, stdout: string, stderr: string, timedOut: boolean }> }}
  */
-function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env = process.env } = {}) {
-  const child = spawn(process.execPath, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+function spawnProcess(command, args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env = process.env } = {}) {
+  const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   let timedOut = false
@@ -41,6 +41,11 @@ function spawnNode(args, { timeoutMs = 15000, cwd = PACKAGE_DIR, onStdout, env =
   return { child, done }
 }
 
+/** Spawns `node ...args` with this process's Node.js binary; see spawnProcess. */
+function spawnNode(args, options) {
+  return spawnProcess(process.execPath, args, options)
+}
+
 /** Runs `node ...args` to its end; see spawnNode. */
 function runNode(args, options) {
   return spawnNode(args, options).done
@@ -51,4 +56,20 @@ function runFixture(name, args = [], options) {
   return runNode([path.join(FIXTURES, name), ...args], options)
 }
 
-module.exports = { spawnNode, runNode, runFixture, FIXTURES, PACKAGE_DIR }
+/** The JSON lines a child printed, parsed. */
+function jsonLines(stdout) {
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
+}
+
+/** Checks that the child `run` exited normally, and parses the last line it printed as JSON. */
+function jsonLine(t, run) {
+  t.false(run.timedOut, `the child timed out; stderr: ${run.stderr}`)
+  t.is(run.code, 0, `the child failed; stderr: ${run.stderr}`)
+  return JSON.parse(run.stdout.trim().split('\n').at(-1))
+}
+
+module.exports = { spawnProcess, spawnNode, runNode, runFixture, jsonLines, jsonLine, FIXTURES, PACKAGE_DIR }

@@ -2,7 +2,7 @@
 
 /**
  * Raw TCP servers on 127.0.0.1, for what HTTP servers are too polite to do (stall, reset, answer
- * garbage), and Node's own wording of file errors to compare with.
+ * garbage), the reading of requests on them, and Node's own wording of file errors to compare with.
  */
 
 const fs = require('node:fs')
@@ -54,6 +54,47 @@ function afterHead(socket, onHead) {
   socket.on('data', onData)
 }
 
+/** Lower-case header names to values (the last one wins) of a request or response head. */
+function headersOf(head) {
+  const headers = {}
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+  }
+  return headers
+}
+
+/**
+ * Reads HTTP/1.1 requests (with a Content-Length body, as the addon always sends) from `socket`,
+ * one after another: `onHead(request)` as soon as a head has arrived, `onRequest(request)` once
+ * its body was read whole. `request` is `{ head, headers, socket }`.
+ */
+function readRequests(socket, { onHead, onRequest } = {}) {
+  let pending = Buffer.alloc(0)
+  let current = null
+  socket.on('data', (chunk) => {
+    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk
+    for (;;) {
+      if (!current) {
+        const end = pending.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const head = pending.subarray(0, end).toString('latin1')
+        pending = pending.subarray(end + 4)
+        const headers = headersOf(head)
+        current = { head, headers, socket, remaining: Number(headers['content-length'] ?? 0) }
+        onHead?.(current)
+      }
+      const take = Math.min(current.remaining, pending.length)
+      current.remaining -= take
+      pending = pending.subarray(take)
+      if (current.remaining > 0) return
+      const done = current
+      current = null
+      onRequest?.(done)
+    }
+  })
+}
+
 /** What Node's own `fs.openSync(filePath)` throws, as its message (never call it on a FIFO). */
 function nodeOpenError(filePath) {
   try {
@@ -64,4 +105,4 @@ function nodeOpenError(filePath) {
   throw new Error(`${filePath} opened: the scenario expected it not to`)
 }
 
-module.exports = { rawServer, afterHead, nodeOpenError }
+module.exports = { rawServer, afterHead, readRequests, nodeOpenError }

@@ -3,7 +3,10 @@
 
 import {
   ErrorCode,
+  type IAnyObject,
   isUploadError,
+  type Protocol,
+  type ResponseHeader,
   UploadError,
   type UploadErrorCode,
   type UploadTaskPromise,
@@ -38,7 +41,11 @@ async function typed(): Promise<void> {
     const n: number = progress + totalBytesSent + totalBytesExpectedToSend
     return n
   })
-  task.onHeadersReceived(({ header }) => header['content-type'])
+  task.onHeadersReceived(({ header }) => {
+    const type: string | string[] | undefined = header['content-type']
+    const taro: IAnyObject = header // still what Taro's types expect
+    void [type, taro]
+  })
   task
     .progress(() => {})
     .headersReceive(() => {})
@@ -55,7 +62,16 @@ async function typed(): Promise<void> {
     const reused: boolean | undefined = res.profile?.socketReused
     const peer: string | undefined = res.profile?.peerIP
     const received: number | undefined = res.profile?.receivedBytedCount
-    void [status, data, cookies, attempts, reused, peer, received]
+    const header: ResponseHeader = res.header
+    const cookie: string | string[] | undefined = res.header['set-cookie']
+    const asTaro: IAnyObject = res.header
+    const protocol: Protocol | undefined = res.profile?.protocol
+    if (protocol === 'h2' || protocol === 'http1.1' || protocol === 'http1.0') void protocol
+    // @ts-expect-error not one of the three protocols
+    if (res.profile?.protocol === 'h3') void 0
+    // @ts-expect-error a header value is a string or an array of strings, not a number
+    const n: number = res.header.age
+    void [status, data, cookies, attempts, reused, peer, received, header, cookie, asTaro, n]
   } catch (err) {
     if (isUploadError(err)) {
       const code: UploadErrorCode = err.code
