@@ -11,7 +11,7 @@ const http = require('node:http')
 const http2 = require('node:http2')
 const test = require('ava')
 const { createCertificates } = require('../testing')
-const { runFixture } = require('./helpers/child.js')
+const { jsonLines, runFixture } = require('./helpers/child.js')
 const { useTempFile } = require('./helpers/setup.js')
 
 const file = useTempFile(test, 64 * 1024, { name: 'extremes.bin' })
@@ -116,10 +116,7 @@ async function runAll(t, server, origin, common, version) {
   const child = await runFixture('extreme-numbers.js', [JSON.stringify(input)], { timeoutMs: 120000 })
   t.false(child.timedOut)
   t.notRegex(child.stderr, /panick/i)
-  const lines = child.stdout
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line))
+  const lines = jsonLines(child.stdout)
   t.is(lines.length, list.length, child.stderr)
   lines.forEach((line, i) => {
     const { label, expect } = list[i]
