@@ -76,7 +76,10 @@ async fn send(
     deadline: Option<Instant>,
 ) -> Result<UploadSuccess, UploadError> {
     let clock = plan.profile.then(Clock::now);
-    let content_type = content_type_for(&plan.file_name, &plan.file_path);
+    let content_type = plan
+        .file_content_type
+        .clone()
+        .unwrap_or_else(|| content_type_for(&plan.file_name, &plan.file_path));
     let mut source = Some(FileSource::open(plan.file_path.clone()).await?);
     let file_len = source.as_ref().map_or(0, FileSource::len);
     let layout = MultipartLayout::new(
