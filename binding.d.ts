@@ -119,6 +119,39 @@ export interface NameValue {
   value: string
 }
 
+/** One option as JavaScript sees it (`optionRecords()`). */
+export interface OptionRecord {
+  /** As JavaScript spells it; a field of an object option is `retry.limit`. */
+  name: string
+  /**
+   * The type `lib/options.js` checks: `string`, `number`, `boolean`, `object`, `function`,
+   * `signal`, `stringOrFalse`, `pem` or `ignored`.
+   */
+  type: string
+  /** Whether the caller must give it. */
+  required: boolean
+  /** Its TypeScript type (without `| null`). */
+  tsType: string
+  /** Its type as the docs' tables show it. */
+  shownType: string
+  /** Its default as the docs show it. */
+  default: string
+  /** The rule its value follows. */
+  rule: string
+  /** The command line's spellings of it. */
+  cli: Array<string>
+  /** The sentence that documents it. */
+  doc: string
+  /** The section of docs/API.md that says more. */
+  see?: string
+}
+
+/**
+ * Every option of `uploadFile`, in order: the table `lib/options.js` checks types from and the
+ * docs are generated from.
+ */
+export declare function optionRecords(): Array<OptionRecord>
+
 /** Where an upload was when it timed out: `error.phase` in JavaScript. */
 export declare enum Phase {
   /** Opening the file, resolving, connecting, the TLS handshake: no body byte handed over yet. */
@@ -205,13 +238,16 @@ export interface RequestProfile {
 
 /** The caller's `retry` option. */
 export interface RetryRequest {
-  /** How many times a failed attempt may be repeated (absent: 2). */
+  /** How many times a failed attempt may be repeated (absent: the default). */
   limit?: number
-  /** The wait before the first repeat in milliseconds, doubled for each next one (absent: 1000). */
+  /**
+   * The wait before the first repeat in milliseconds, doubled for each next one (absent: the
+   * default).
+   */
   backoff?: number
   /**
-   * The longest `Retry-After` honoured in milliseconds (absent: 60000); a longer one ends the
-   * retries with the 429/503 response as the result.
+   * The longest `Retry-After` honoured in milliseconds (absent: the default); a longer one
+   * ends the retries with the 429/503 response as the result.
    */
   maxRetryAfter?: number
 }
@@ -244,13 +280,15 @@ export interface UploadRequest {
   name: string
   /** `filename` of the file part. */
   fileName: string
+  /** `fileContentType`: the `Content-Type` of the file part; absent or empty means guessed. */
+  fileContentType?: string
   /** Request headers in the caller's order. */
   header: Array<NameValue>
   /** Text fields sent before the file, in order. */
   formData: Array<NameValue>
   /**
    * The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
-   * means the default (60000), `Infinity` means none.
+   * means the default, `Infinity` means none.
    */
   timeout?: number
   /** The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none. */
@@ -262,13 +300,13 @@ export interface UploadRequest {
   /** `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1. */
   enableHttp2?: boolean
   /**
-   * The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
-   * a JavaScript string can hold.
+   * The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
+   * JavaScript string can hold.
    */
   maxResponseBytes?: number
   /**
-   * `maxRedirects`: how many redirects are followed; absent means the default (10), `0`
-   * returns the 3xx response as the result.
+   * `maxRedirects`: how many redirects are followed; absent means the default, `0` returns
+   * the 3xx response as the result.
    */
   maxRedirects?: number
   /**

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.UploadTask = nativeBinding.UploadTask
 module.exports.ErrorCode = nativeBinding.ErrorCode
+module.exports.optionRecords = nativeBinding.optionRecords
 module.exports.Phase = nativeBinding.Phase
 module.exports.proxyVariables = nativeBinding.proxyVariables
 module.exports.reportCallbackError = nativeBinding.reportCallbackError

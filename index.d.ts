@@ -75,86 +75,127 @@ export declare function isUploadError(value: unknown): value is UploadError
 
 export declare namespace uploadFile {
   interface Option {
-    /** `http:` or `https:` URL to POST to. */
+    // BEGIN GENERATED options (scripts/options.js --write, from src/options/record.rs)
+    /** `http:` or `https:` URL to POST to; anything else is a parameter error. Required. */
     url: string
-    /** Path of a regular file on disk. */
+    /** Path of a regular file (relative paths resolve against `process.cwd()`). Required. */
     filePath: string
-    /** Multipart field name of the file part. */
+    /** Multipart field name of the file part; not empty. Required. */
     name: string
-    /** Request headers; `Content-Type`, `Content-Length`, `Transfer-Encoding`, `Host` are the upload's own. */
+    /**
+     * `filename` of the file part. Default: basename of `filePath` (`file` if empty). See
+     * docs/API.md §6.
+     */
+    fileName?: string | null
+    /**
+     * `Content-Type` of the file part, such as `image/jpeg`. Default: guessed from the extension of
+     * `fileName`, else of `filePath` (`application/octet-stream` when neither is known). See
+     * docs/API.md §6.
+     */
+    fileContentType?: string | null
+    /**
+     * Request headers, values through `String()`; `Content-Type`, `Content-Length`,
+     * `Transfer-Encoding` and `Host` are always the upload's own. Default: `{}`. See docs/API.md
+     * §6.
+     */
     header?: IAnyObject | null
-    /** Extra text fields, sent before the file in insertion order. */
+    /**
+     * Text parts sent before the file, in insertion order; objects and arrays as JSON. Default:
+     * `{}`. See docs/API.md §6.
+     */
     formData?: IAnyObject | null
-    /** Deadline of the whole upload in ms; `0`, `null` or absent: 60000; `Infinity`: none. */
+    /**
+     * Deadline for the whole upload, from the call to settlement. `0`, `null` or absent: the
+     * default. `Infinity`, or anything over 100 years: no deadline. Negative, `NaN` or a
+     * non-number: parameter error. Default: `60000` ms.
+     */
     timeout?: number | null
     /**
-     * Fails the upload (`ETIMEDOUT`, with `phase`) when no byte moves for this many ms, in
-     * either direction; an upload that keeps moving never hits it. `0`, `null` or absent: none.
+     * Fail when no byte moves for this long, in either direction (a stalled server or network); an
+     * upload that keeps moving never hits it. `0`, `null`, absent, `Infinity` or anything over 100
+     * years: none. Default: none.
      */
     idleTimeout?: number | null
     /**
-     * Paces the body to at most this many bytes per second (as curl's `--limit-rate`); progress
-     * keeps flowing. `0`, `null`, absent or `Infinity`: full speed.
+     * Pace the body to at most this many bytes per second (as curl's `--limit-rate`), in frames of
+     * 50 ms of the rate so that progress keeps flowing. `0`, `null`, absent or `Infinity`: full
+     * speed; below 1 byte per second: parameter error. Default: none. See docs/API.md §6.
      */
     maxBytesPerSecond?: number | null
     /**
-     * The largest response body kept, in bytes (decoded); past it the upload fails with
-     * `ERR_RESPONSE_TOO_LARGE`. `null` or absent: 64 MiB; `Infinity`: as much as a string holds.
+     * The largest response body kept (decoded size); past it, or when `Content-Length` announces
+     * more, the connection is closed and the upload fails with `ERR_RESPONSE_TOO_LARGE`. `null` or
+     * absent: the default. `Infinity`: as much as a JavaScript string holds (2^29 − 24 bytes).
+     * Default: `67108864` (64 MiB). See docs/API.md §3.
      */
     maxResponseBytes?: number | null
     /**
-     * Extra trusted root certificates for this upload (PEM: a string or Buffer, or an array of
-     * them), added to the system's roots, as Node's `ca` adds to its own. For a private CA.
-     */
-    ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | null
-    /** `filename` of the file part; defaults to the basename of `filePath`. */
-    fileName?: string | null
-    /**
-     * Aborting it is `abort()`: the upload fails with `uploadFile:fail abort` (`ABORT_ERR`,
-     * name `AbortError`), with the signal's `reason` as `cause`. Already aborted: nothing is
-     * sent. Its listener is removed at settlement. Any object with a boolean `aborted` and
-     * `addEventListener` / `removeEventListener` is accepted (other realms, polyfills).
-     */
-    signal?: AbortSignal | null
-    /** Accepted and ignored (Node has no cookie jar). */
-    withCredentials?: boolean
-    /**
-     * `true`: offer HTTP/2 by ALPN over `https:` (HTTP/1.1 when the server does not take it;
-     * `http:` stays HTTP/1.1). `false`, `null` or absent: HTTP/1.1.
-     */
-    enableHttp2?: boolean | null
-    /** Accepted and ignored. */
-    enableQuic?: boolean
-    /**
-     * How many redirects are followed (301/302/303 as a GET without body, 307/308 with the file
-     * sent again). `0`: none, the 3xx is the result. `null` or absent: 10.
+     * Redirects followed as browsers follow them: 301/302/303 become a `GET` without body, 307/308
+     * send the file again, re-read from disk (progress starts again from 0); `Authorization`,
+     * `Cookie`, `Cookie2`, `Proxy-Authorization` and `WWW-Authenticate` stay with their origin;
+     * `https:` → `http:` is refused. `0`: the 3xx is the result. Default: `10`. See docs/API.md
+     * §2.1.
      */
     maxRedirects?: number | null
     /**
-     * A proxy URL (`http://user:password@host:port`) for this upload, or `false` for none.
-     * `null` or absent: the proxy environment variables (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY).
+     * Send the upload again, re-opening the file, when the server cannot have processed it
+     * (connection refused, or reset before any response byte) or answered 429/503; the result gets
+     * `attempts`. Default: none. See docs/API.md §2.3.
+     */
+    retry?: {
+      /** How many times the upload may be sent again. Default: `2`. See docs/API.md §2.3. */
+      limit?: number | null
+      /**
+       * The wait before the first repeat, doubled for each next one. Default: `1000` ms. See
+       * docs/API.md §2.3.
+       */
+      backoff?: number | null
+      /**
+       * The longest `Retry-After` (delay-seconds or an HTTP date) of a 429/503 honoured; a longer
+       * one makes that response the result. Default: `60000` ms. See docs/API.md §2.3.
+       */
+      maxRetryAfter?: number | null
+    } | null
+    /**
+     * A proxy URL (`http://user:password@host:port`) for this upload; `false`: none. Absent: the
+     * proxy variables of `process.env` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, or lower
+     * case), read when each upload starts. Default: the environment's. See docs/API.md §2.2.
      */
     proxy?: string | false | null
     /**
-     * Send the upload again (re-opening the file) when the connection was refused or reset
-     * before any response byte, or on 429/503. `null` or absent: never.
+     * Extra trusted root certificates (PEM) for this upload, added to the system's roots, as Node's
+     * `ca` adds to its own; for a private CA. Not PEM: `ERR_INVALID_ARG_VALUE`. Default: none.
      */
-    retry?: {
-      /** How many times it may be sent again. Default 2. */
-      limit?: number | null
-      /** Milliseconds before the first repeat, doubled for each next one. Default 1000. */
-      backoff?: number | null
-      /** The longest `Retry-After` honoured, in milliseconds. Default 60000. */
-      maxRetryAfter?: number | null
-    } | null
-    /** `true`: the result has `profile`, the request's timings. */
+    ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | null
+    /**
+     * `true`: offer HTTP/2 by ALPN over `https:`; a server that only speaks HTTP/1.1 gets HTTP/1.1,
+     * and `http:` stays HTTP/1.1. Not a boolean: `ERR_INVALID_ARG_TYPE`. Default: `false`.
+     */
+    enableHttp2?: boolean | null
+    /**
+     * `true`: the result gets `profile`, the timings of the request that produced it, with WeChat's
+     * `RequestProfile` names. Default: `false`. See docs/API.md §2.4.
+     */
     enableProfile?: boolean | null
-    /** Called with the result when a response arrived, whatever its status. */
+    /**
+     * Aborting it is `abort()`: `uploadFile:fail abort` (`ABORT_ERR`), with the signal's `reason`
+     * as `cause`. Already aborted: nothing is sent, not even the request. Its listener is removed
+     * when the task settles. Any object with a boolean `aborted` and `addEventListener` /
+     * `removeEventListener` is one (other realms, polyfills); anything else is a parameter error.
+     * Default: none. See docs/API.md §8.
+     */
+    signal?: AbortSignal | null
+    /** Accepted and ignored. */
+    withCredentials?: boolean
+    /** Accepted and ignored. */
+    enableQuic?: boolean
+    /** Called with the result when a response arrived, whatever its status. See docs/API.md §3. */
     success?: (result: SuccessCallbackResult) => void
-    /** Called with the error when the upload failed. */
+    /** Called with the `UploadError` when the upload failed. See docs/API.md §3. */
     fail?: (error: UploadError) => void
-    /** Called after `success` or `fail`. */
+    /** Called after `success` or `fail`, with the same argument. See docs/API.md §3. */
     complete?: (result: SuccessCallbackResult | UploadError) => void
+    // END GENERATED options
   }
 
   interface SuccessCallbackResult {

@@ -1,14 +1,26 @@
 'use strict'
 
 /**
- * The options of `uploadFile`: the type of each is checked here, worded as WeChat words it
+ * The options of `uploadFile`: the type of each is checked here, from the native side's record
+ * of the options (src/options/record.rs, `optionRecords()`), worded as WeChat words it
  * (`parameter.url should be String instead of Undefined`); every rule about values (URL scheme,
  * empty names, the deadline and its default, header syntax) is the native side's
  * (src/options.rs). See docs/API.md §2 and §9.
  */
 
 const path = require('node:path')
-const { ErrorCode, proxyVariables } = require('./native.js')
+const { ErrorCode, optionRecords, proxyVariables } = require('./native.js')
+
+/** Every option, in order; a field of an object option is named `retry.limit`. */
+const RECORDS = optionRecords()
+
+/** The options themselves (not the fields of an object option). */
+const TOP_LEVEL = RECORDS.filter((record) => !record.name.includes('.'))
+
+/** Each option's records of its fields (`retry` → `retry.limit`, …); empty for most. */
+const FIELDS = new Map(
+  TOP_LEVEL.map(({ name }) => [name, RECORDS.filter((record) => record.name.startsWith(`${name}.`))]),
+)
 
 /** The environment variables the native side reads the proxy settings from (`proxyVariables` in src/proxy.rs). */
 const PROXY_VARIABLES = proxyVariables()
@@ -63,29 +75,14 @@ function isAbsent(value) {
   return value === undefined || value === null
 }
 
+/** The record types of the callbacks and of the options never sent to the native side. */
+const NOT_SENT = new Set(['function', 'signal', 'ignored'])
+
 /** The options `uploadFile` reads: each is read exactly once, the callbacks first. */
 const KNOWN = [
-  'success',
-  'fail',
-  'complete',
-  'url',
-  'filePath',
-  'name',
-  'header',
-  'formData',
-  'fileName',
-  'timeout',
-  'idleTimeout',
-  'maxBytesPerSecond',
-  'maxResponseBytes',
-  'ca',
-  'enableHttp2',
-  'maxRedirects',
-  'proxy',
-  'retry',
-  'enableProfile',
-  'signal',
-]
+  ...TOP_LEVEL.filter((record) => record.type === 'function'),
+  ...TOP_LEVEL.filter((record) => record.type !== 'function' && record.type !== 'ignored'),
+].map((record) => record.name)
 
 /** The first line of what a getter, `toString` or `JSON.stringify` threw, for a one-line `errMsg`. */
 function firstLine(thrown) {
@@ -120,12 +117,6 @@ function snapshot(options) {
   return { values, failure }
 }
 
-/** Checks that an optional option is absent or passes `test`. */
-function expectOptional(values, name, expected, test) {
-  const value = values[name]
-  if (!isAbsent(value) && !test(value)) throw new ParameterProblem(wrongType(name, expected, value))
-}
-
 /**
  * Whether `value` looks like an `AbortSignal`: a boolean `aborted` and functions
  * `addEventListener` / `removeEventListener`. Duck-typed, not `instanceof`, so that signals of
@@ -146,11 +137,36 @@ function isAbortSignal(value) {
   }
 }
 
+/**
+ * The check of each record type: WeChat's name of the type expected, and the test. A `pem`
+ * value's items are checked one by one as they are read (`caTexts`).
+ */
+const TYPES = {
+  string: { expected: 'String', test: (v) => typeof v === 'string' },
+  number: { expected: 'Number', test: (v) => typeof v === 'number' },
+  boolean: { expected: 'Boolean', test: (v) => typeof v === 'boolean' },
+  object: { expected: 'Object', test: isPlainObject },
+  function: { expected: 'Function', test: (v) => typeof v === 'function' },
+  signal: { expected: 'AbortSignal', test: isAbortSignal },
+  stringOrFalse: { expected: 'String or false', test: (v) => typeof v === 'string' || v === false },
+  pem: {
+    expected: 'String or Buffer',
+    test: (v) => typeof v === 'string' || ArrayBuffer.isView(v) || Array.isArray(v),
+  },
+}
+
+/** Throws the type failure of `record` unless `value` is absent (and may be) or of its type. */
+function checkType(record, value) {
+  const type = TYPES[record.type]
+  if (!type || (isAbsent(value) && !record.required) || type.test(value)) return
+  throw new ParameterProblem(wrongType(record.name, type.expected, value))
+}
+
 /** One PEM text of `ca`: a string, or a Buffer / typed array of it. */
 function pemText(value, name) {
   if (typeof value === 'string') return value
   if (ArrayBuffer.isView(value)) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
-  throw new ParameterProblem(wrongType(name, 'String or Buffer', value))
+  throw new ParameterProblem(wrongType(name, TYPES.pem.expected, value))
 }
 
 /** `ca` as a list of PEM texts: one string or Buffer, or an array of them. */
@@ -160,20 +176,23 @@ function caTexts(ca) {
   return [pemText(ca, 'ca')]
 }
 
-/** `retry` as the native side takes it: the numbers of an object, read once each. */
-function retryOption(retry) {
-  if (isAbsent(retry)) return undefined
+/**
+ * An object option with fields (`retry`) as the native side takes it: the fields its records
+ * name, read once each and type-checked; absent fields are left out.
+ */
+function objectFields(name, object) {
+  if (isAbsent(object)) return undefined
   const copy = {}
-  for (const key of ['limit', 'backoff', 'maxRetryAfter']) {
+  for (const field of FIELDS.get(name)) {
+    const key = field.name.slice(name.length + 1)
     let value
     try {
-      value = retry[key]
+      value = object[key]
     } catch (thrown) {
-      throw new ParameterProblem(unreadable(`retry.${key}`, thrown))
+      throw new ParameterProblem(unreadable(field.name, thrown))
     }
-    if (isAbsent(value)) continue
-    if (typeof value !== 'number') throw new ParameterProblem(wrongType(`retry.${key}`, 'Number', value))
-    copy[key] = value
+    checkType(field, value)
+    if (!isAbsent(value)) copy[key] = value
   }
   return copy
 }
@@ -185,9 +204,8 @@ function formValue(value) {
   return String(value)
 }
 
-/** Turns `values[param]` into `{ name, value }` pairs, skipping `null` and `undefined` values. */
-function toPairs(values, param, convert) {
-  const object = values[param]
+/** Turns the object option `param` into `{ name, value }` pairs, skipping `null` and `undefined` values. */
+function toPairs(object, param, convert) {
   const pairs = []
   if (isAbsent(object)) return pairs
   for (const name of Object.keys(object)) {
@@ -210,63 +228,42 @@ function toPairs(values, param, convert) {
 function pickCallbacks(values) {
   const callbacks = {}
   let failure = null
-  for (const key of ['success', 'fail', 'complete']) {
-    const fn = values[key]
-    if (typeof fn === 'function') callbacks[key] = fn
-    else if (!isAbsent(fn) && !failure) failure = wrongType(key, 'Function', fn)
+  for (const { name, type } of TOP_LEVEL) {
+    if (type !== 'function') continue
+    const fn = values[name]
+    if (typeof fn === 'function') callbacks[name] = fn
+    else if (!isAbsent(fn) && !failure) failure = wrongType(name, TYPES.function.expected, fn)
   }
   return { callbacks, failure }
 }
 
-/** Checks the types and builds the request the native task takes. */
+/**
+ * The options whose value the native side takes in another shape; every other option goes as
+ * given (absent as `undefined`), an object option with fields as `objectFields` copies it.
+ */
+const CONVERSIONS = {
+  fileName: (value, values) => value || path.basename(values.filePath) || 'file',
+  header: (value) => toPairs(value, 'header', String),
+  formData: (value) => toPairs(value, 'formData', formValue),
+  ca: caTexts,
+}
+
+/** Checks the types (in the records' order) and builds the request the native task takes. */
 function buildRequest(values) {
-  for (const name of ['url', 'filePath', 'name']) {
-    if (typeof values[name] !== 'string') throw new ParameterProblem(wrongType(name, 'String', values[name]))
+  for (const record of TOP_LEVEL) {
+    if (record.type !== 'function') checkType(record, values[record.name])
   }
-  expectOptional(values, 'header', 'Object', isPlainObject)
-  expectOptional(values, 'formData', 'Object', isPlainObject)
-  expectOptional(values, 'fileName', 'String', (v) => typeof v === 'string')
-  expectOptional(values, 'timeout', 'Number', (v) => typeof v === 'number')
-  expectOptional(values, 'idleTimeout', 'Number', (v) => typeof v === 'number')
-  expectOptional(values, 'maxBytesPerSecond', 'Number', (v) => typeof v === 'number')
-  expectOptional(values, 'maxResponseBytes', 'Number', (v) => typeof v === 'number')
-  expectOptional(values, 'enableHttp2', 'Boolean', (v) => typeof v === 'boolean')
-  expectOptional(values, 'maxRedirects', 'Number', (v) => typeof v === 'number')
-  expectOptional(values, 'proxy', 'String or false', (v) => typeof v === 'string' || v === false)
-  expectOptional(values, 'retry', 'Object', isPlainObject)
-  expectOptional(values, 'enableProfile', 'Boolean', (v) => typeof v === 'boolean')
-  expectOptional(values, 'signal', 'AbortSignal', isAbortSignal)
-  const {
-    url,
-    filePath,
-    name,
-    fileName,
-    timeout,
-    idleTimeout,
-    maxBytesPerSecond,
-    maxResponseBytes,
-    maxRedirects,
-    proxy,
-  } = values
-  return {
-    url,
-    filePath,
-    name,
-    fileName: fileName || path.basename(filePath) || 'file',
-    header: toPairs(values, 'header', String),
-    formData: toPairs(values, 'formData', formValue),
-    timeout: isAbsent(timeout) ? undefined : timeout,
-    idleTimeout: isAbsent(idleTimeout) ? undefined : idleTimeout,
-    maxBytesPerSecond: isAbsent(maxBytesPerSecond) ? undefined : maxBytesPerSecond,
-    maxResponseBytes: isAbsent(maxResponseBytes) ? undefined : maxResponseBytes,
-    ca: caTexts(values.ca),
-    enableHttp2: values.enableHttp2 === true,
-    maxRedirects: isAbsent(maxRedirects) ? undefined : maxRedirects,
-    proxy: isAbsent(proxy) ? undefined : proxy,
-    environment: isAbsent(proxy) ? proxyEnvironment() : undefined,
-    retry: retryOption(values.retry),
-    enableProfile: values.enableProfile === true,
+  const request = {}
+  for (const { name, type } of TOP_LEVEL) {
+    if (NOT_SENT.has(type)) continue
+    const value = values[name]
+    const convert = CONVERSIONS[name]
+    if (convert) request[name] = convert(value, values)
+    else if (FIELDS.get(name).length > 0) request[name] = objectFields(name, value)
+    else request[name] = isAbsent(value) ? undefined : value
   }
+  request.environment = isAbsent(values.proxy) ? proxyEnvironment() : undefined
+  return request
 }
 
 /**
@@ -297,4 +294,4 @@ function normalize(options) {
   }
 }
 
-module.exports = { normalize, typeName, unreadable }
+module.exports = { normalize, typeName, unreadable, RECORDS }

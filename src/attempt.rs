@@ -74,7 +74,10 @@ impl Attempts {
         activity: Arc<Activity>,
         token: &CancellationToken,
     ) -> Result<(Attempts, Hop), UploadError> {
-        let content_type = content_type_for(&plan.file_name, &plan.file_path);
+        let content_type = plan
+            .file_content_type
+            .clone()
+            .unwrap_or_else(|| content_type_for(&plan.file_name, &plan.file_path));
         let opened = FileSource::open(plan.file_path.clone()).await?;
         let layout = MultipartLayout::new(
             random_boundary(),

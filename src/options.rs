@@ -3,7 +3,11 @@
 //! `lib/options.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
 //! `formData` into string pairs; this module owns every rule about values (docs/API.md §2): the
 //! URL's scheme, non-empty `name` and `filePath`, header names that are HTTP tokens, header
-//! values without CR, LF or NUL, and the deadline with its default.
+//! values without CR, LF or NUL, the deadline with its default, and one rule for every number
+//! of milliseconds (`millis`). `record.rs` lists the options, with these defaults, for the
+//! JavaScript type checks and the docs.
+
+mod record;
 
 use std::time::Duration;
 
@@ -39,12 +43,14 @@ pub struct UploadRequest {
     pub name: String,
     /// `filename` of the file part.
     pub file_name: String,
+    /// `fileContentType`: the `Content-Type` of the file part; absent or empty means guessed.
+    pub file_content_type: Option<String>,
     /// Request headers in the caller's order.
     pub header: Vec<NameValue>,
     /// Text fields sent before the file, in order.
     pub form_data: Vec<NameValue>,
     /// The caller's `timeout` in milliseconds, counted from the task's creation: absent or `0`
-    /// means the default (60000), `Infinity` means none.
+    /// means the default, `Infinity` means none.
     pub timeout: Option<f64>,
     /// The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none.
     pub idle_timeout: Option<f64>,
@@ -54,11 +60,11 @@ pub struct UploadRequest {
     pub ca: Option<Vec<String>>,
     /// `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1.
     pub enable_http2: Option<bool>,
-    /// The caller's `maxResponseBytes`: absent means the default (64 MiB), `Infinity` as much as
-    /// a JavaScript string can hold.
+    /// The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
+    /// JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
-    /// `maxRedirects`: how many redirects are followed; absent means the default (10), `0`
-    /// returns the 3xx response as the result.
+    /// `maxRedirects`: how many redirects are followed; absent means the default, `0` returns
+    /// the 3xx response as the result.
     pub max_redirects: Option<f64>,
     /// `proxy`: a proxy URL for every request of this upload, or `false` for none; absent means
     /// the proxy environment variables.
@@ -76,14 +82,17 @@ pub struct UploadRequest {
 #[napi(object)]
 #[derive(Debug, Clone, Default)]
 pub struct RetryRequest {
-    /// How many times a failed attempt may be repeated (absent: 2).
+    /// How many times a failed attempt may be repeated (absent: the default).
     pub limit: Option<f64>,
-    /// The wait before the first repeat in milliseconds, doubled for each next one (absent: 1000).
+    /// The wait before the first repeat in milliseconds, doubled for each next one (absent: the
+    /// default).
     pub backoff: Option<f64>,
-    /// The longest `Retry-After` honoured in milliseconds (absent: 60000); a longer one ends the
-    /// retries with the 429/503 response as the result.
+    /// The longest `Retry-After` honoured in milliseconds (absent: the default); a longer one
+    /// ends the retries with the 429/503 response as the result.
     pub max_retry_after: Option<f64>,
 }
+
+// The defaults of the options: `record.rs` shows them to JavaScript and the docs.
 
 /// The deadline when the caller gives none (Taro's and WeChat's).
 const DEFAULT_TIMEOUT: Duration = Duration::from_millis(60_000);
@@ -95,7 +104,6 @@ const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
 /// longest string is 2^29 - 24 UTF-16 units, and UTF-8 decoding never yields more units than bytes.
 const MAX_STRING_BYTES: u64 = (1 << 29) - 24;
 
-/// Headers the upload always sets itself; a caller's value for them is dropped.
 /// How many redirects are followed when the caller gives no `maxRedirects` (as browsers and got
 /// cap them, at 20 and 10).
 const DEFAULT_MAX_REDIRECTS: u32 = 10;
@@ -105,6 +113,15 @@ const DEFAULT_RETRY_LIMIT: u32 = 2;
 const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_millis(1000);
 const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_millis(60_000);
 
+/// The longest duration a caller's number of milliseconds stands for: a longer one (`1e22`,
+/// `Number.MAX_VALUE`) counts as `Infinity`, so every duration of a plan can be added to an
+/// `Instant` (about 100 years: 36,525 days).
+const LONGEST: Duration = Duration::from_secs(36_525 * 24 * 60 * 60);
+
+/// The slowest pace `maxBytesPerSecond` takes, in bytes per second.
+const SLOWEST_RATE: f64 = 1.0;
+
+/// Headers the upload always sets itself; a caller's value for them is dropped.
 const OWN_HEADERS: [&str; 4] = [
     "content-type",
     "content-length",
@@ -123,6 +140,8 @@ pub struct UploadPlan {
     pub field_name: String,
     /// `filename` of the file part.
     pub file_name: String,
+    /// The `Content-Type` of the file part the caller chose; `None` to guess it.
+    pub file_content_type: Option<String>,
     /// Caller headers, minus the upload's own.
     pub headers: HeaderMap,
     /// Text fields, in order.
@@ -165,6 +184,7 @@ impl UploadRequest {
             file_path: self.file_path,
             field_name: self.name,
             file_name: self.file_name,
+            file_content_type: file_content_type(self.file_content_type)?,
             headers: header_map(&self.header)?,
             form_fields: self
                 .form_data
@@ -253,6 +273,20 @@ fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
     Ok(map)
 }
 
+/// The caller's `Content-Type` of the file part: a header value (it is written into the part's
+/// head, so CR and LF would forge headers); absent or empty is `None`, guessed from the names.
+fn file_content_type(value: Option<String>) -> Result<Option<String>, UploadError> {
+    match value {
+        Some(text) if !text.is_empty() => match HeaderValue::from_str(&text) {
+            Ok(_) => Ok(Some(text)),
+            Err(_) => Err(UploadError::invalid_value(
+                "parameter.fileContentType has an invalid value (CR, LF, NUL and other control characters are not allowed)",
+            )),
+        },
+        _ => Ok(None),
+    }
+}
+
 /// The proxy settings of the copied environment variables.
 fn proxy_env(vars: Option<&[NameValue]>) -> ProxyVariables {
     ProxyVariables::from_pairs(
@@ -328,10 +362,10 @@ fn retry_policy(retry: RetryRequest) -> Result<RetryPolicy, UploadError> {
     let limit = count("retry.limit", retry.limit)?.unwrap_or(DEFAULT_RETRY_LIMIT);
     let backoff = non_negative("retry.backoff", retry.backoff)?
         .map_or(Some(DEFAULT_RETRY_BACKOFF), millis)
-        .unwrap_or(Duration::MAX);
+        .unwrap_or(LONGEST);
     let max_retry_after = non_negative("retry.maxRetryAfter", retry.max_retry_after)?
         .map_or(Some(DEFAULT_MAX_RETRY_AFTER), millis)
-        .unwrap_or(Duration::MAX);
+        .unwrap_or(LONGEST);
     Ok(RetryPolicy {
         limit,
         backoff,
@@ -349,9 +383,13 @@ fn non_negative(name: &str, value: Option<f64>) -> Result<Option<f64>, UploadErr
     }
 }
 
-/// Milliseconds as a duration; `Infinity`, or anything too large to count, is none.
+/// The one rule for a caller's (non-negative) milliseconds: a duration up to [`LONGEST`];
+/// anything longer, `Infinity` included, is `None`, "no limit", which each option reads by its
+/// meaning. The smallest positive numbers are a zero duration.
 fn millis(ms: f64) -> Option<Duration> {
-    Duration::try_from_secs_f64(ms / 1000.0).ok()
+    Duration::try_from_secs_f64(ms / 1000.0)
+        .ok()
+        .filter(|d| *d <= LONGEST)
 }
 
 /// The deadline: absent or `0` is the default, `Infinity` none.
@@ -370,9 +408,15 @@ fn idle_limit(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> 
     })
 }
 
-/// The pace: absent, `0` and `Infinity` are none (full speed).
+/// The pace: absent, `0` and `Infinity` are none (full speed); a rate below [`SLOWEST_RATE`]
+/// is a parameter error (its frames would be due after the end of time).
 fn rate_limit(rate: Option<f64>) -> Result<Option<f64>, UploadError> {
-    Ok(non_negative("maxBytesPerSecond", rate)?.filter(|r| *r > 0.0 && r.is_finite()))
+    match non_negative("maxBytesPerSecond", rate)? {
+        Some(r) if r > 0.0 && r < SLOWEST_RATE => Err(UploadError::invalid_value(format!(
+            "parameter.maxBytesPerSecond should be at least {SLOWEST_RATE} (byte per second), or 0 or Infinity for no limit, got {r}"
+        ))),
+        other => Ok(other.filter(|r| *r > 0.0 && r.is_finite())),
+    }
 }
 
 /// The response size limit: absent is the default, `Infinity` (or anything larger) as much as a
@@ -447,6 +491,7 @@ mod tests {
             file_path: "/tmp/f".into(),
             name: "file".into(),
             file_name: "f".into(),
+            file_content_type: None,
             header: vec![pair("X-A", "1")],
             form_data: vec![pair("k", "v")],
             timeout: None,
@@ -507,6 +552,104 @@ mod tests {
     }
 
     #[test]
+    fn durations_past_a_century_are_no_limit() {
+        for huge in [1e22, f64::MAX, f64::INFINITY] {
+            assert_eq!(deadline(Some(huge)).unwrap(), None);
+            assert_eq!(idle_limit(Some(huge)).unwrap(), None);
+        }
+        assert_eq!(deadline(Some(5e-324)).unwrap(), Some(Duration::ZERO));
+        assert_eq!(idle_limit(Some(5e-324)).unwrap(), Some(Duration::ZERO));
+        assert_eq!(millis(LONGEST.as_millis() as f64), Some(LONGEST));
+        assert_eq!(millis(LONGEST.as_millis() as f64 * 1.01), None);
+        let policy = retry_policy(RetryRequest {
+            backoff: Some(1e22),
+            max_retry_after: Some(f64::MAX),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!((policy.backoff, policy.max_retry_after), (LONGEST, LONGEST));
+    }
+
+    #[test]
+    fn rates_below_one_byte_per_second_are_parameter_errors() {
+        for slow in [1e-20, 5e-324, 0.5] {
+            let err = rate_limit(Some(slow)).unwrap_err();
+            assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
+            assert!(err.reason.contains("maxBytesPerSecond"), "{}", err.reason);
+        }
+        assert_eq!(rate_limit(Some(1.0)).unwrap(), Some(1.0));
+        assert_eq!(rate_limit(Some(f64::MAX)).unwrap(), Some(f64::MAX));
+    }
+
+    #[test]
+    fn a_file_content_type_is_a_header_value() {
+        assert_eq!(file_content_type(None).unwrap(), None);
+        assert_eq!(file_content_type(Some(String::new())).unwrap(), None);
+        assert_eq!(
+            file_content_type(Some("image/png; q=1".into())).unwrap(),
+            Some("image/png; q=1".into())
+        );
+        for bad in ["a\r\nX-Injected: 1", "a\nb", "a\0b", "a\u{7f}b"] {
+            let err = file_content_type(Some(bad.into())).unwrap_err();
+            assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
+        }
+    }
+
+    /// A caller's number: any `f64`, with the extremes drawn often.
+    fn number() -> impl proptest::strategy::Strategy<Value = Option<f64>> {
+        use proptest::prelude::*;
+        proptest::option::of(prop_oneof![
+            proptest::num::f64::ANY,
+            Just(0.0),
+            Just(5e-324),
+            Just(1e22),
+            Just(f64::MAX),
+            Just(f64::INFINITY),
+        ])
+    }
+
+    /// Whether `now + d` can be computed (tokio's and std's `Instant` add without checking).
+    fn usable(d: Duration) -> bool {
+        std::time::Instant::now().checked_add(d).is_some()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_numbers_give_a_usable_plan_or_a_parameter_error(
+            timeout in number(),
+            idle in number(),
+            rate in number(),
+            response in number(),
+            redirects in number(),
+            limit in number(),
+            backoff in number(),
+            retry_after in number(),
+        ) {
+            let mut r = request();
+            r.timeout = timeout;
+            r.idle_timeout = idle;
+            r.max_bytes_per_second = rate;
+            r.max_response_bytes = response;
+            r.max_redirects = redirects;
+            r.retry = Some(RetryRequest { limit, backoff, max_retry_after: retry_after });
+            match r.validate() {
+                Err(err) => proptest::prop_assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE),
+                Ok(plan) => {
+                    let retry = plan.retry.unwrap();
+                    let durations = [plan.timeout, plan.idle_timeout, Some(retry.backoff), Some(retry.max_retry_after)];
+                    proptest::prop_assert!(durations.into_iter().flatten().all(usable), "{:?}", durations);
+                    proptest::prop_assert!(plan.max_response_bytes <= MAX_STRING_BYTES);
+                    if let Some(rate) = plan.max_bytes_per_second {
+                        // The pace of the last byte of a 8 PiB file is still an instant.
+                        let last = Duration::try_from_secs_f64((1u64 << 53) as f64 / rate);
+                        proptest::prop_assert!(rate.is_finite() && last.is_ok_and(usable), "{}", rate);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn response_limits() {
         assert_eq!(response_limit(None).unwrap(), DEFAULT_MAX_RESPONSE_BYTES);
         assert_eq!(response_limit(Some(10.7)).unwrap(), 10);
@@ -542,7 +685,7 @@ mod tests {
         .unwrap();
         assert_eq!(given.limit, 5);
         assert_eq!(given.backoff, Duration::from_millis(10));
-        assert_eq!(given.max_retry_after, Duration::MAX);
+        assert_eq!(given.max_retry_after, LONGEST);
         for bad in [
             RetryRequest {
                 limit: Some(1.5),

@@ -26,6 +26,7 @@ async function typed(): Promise<void> {
     maxResponseBytes: null,
     ca: [Buffer.from('-----BEGIN CERTIFICATE-----'), '-----BEGIN CERTIFICATE-----'],
     fileName: 'a.bin',
+    fileContentType: 'image/png',
     signal: AbortSignal.timeout(30000),
     enableHttp2: true,
     maxRedirects: 5,
@@ -87,6 +88,8 @@ void typed
 uploadFile({ url: 'http://127.0.0.1:1/up', filePath: '/tmp/a.bin', name: 'file', proxy: true })
 // @ts-expect-error `retry` is an object
 uploadFile({ url: 'http://127.0.0.1:1/up', filePath: '/tmp/a.bin', name: 'file', retry: 3 })
+// @ts-expect-error `fileContentType` is a string
+uploadFile({ url: 'http://127.0.0.1:1/up', filePath: '/tmp/a.bin', name: 'file', fileContentType: 1 })
 
 // @ts-expect-error url is required
 uploadFile({ filePath: '/tmp/a', name: 'file' })
