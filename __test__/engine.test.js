@@ -7,25 +7,18 @@
 // into .ci/node-versions and names in UPLOAD_TASK_OLD_NODE), and on this Node in a child process
 // whose process.versions.node is stubbed below the floor.
 
-const { execFile } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const test = require('ava')
 const { satisfies } = require('../lib/engine.js')
 const { engines } = require('../package.json')
+const { spawnProcess, PACKAGE_DIR: root } = require('./helpers/child.js')
 
-const root = path.join(__dirname, '..')
 const CODE = 'ERR_UPLOAD_TASK_NODE_VERSION'
 
-/** Runs `node args` in the package root; resolves with its exit code and output. */
-function run(node, args) {
-  return new Promise((resolve) => {
-    execFile(node, args, { cwd: root, timeout: 30000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? error.code : 0, stdout, stderr })
-    })
-  })
-}
+/** Runs `node args` (the binary `node`) in the package root to its end, within 30 s. */
+const run = (node, args) => spawnProcess(node, args, { timeoutMs: 30000 }).done
 
 /** The two entries, each loaded the way a user loads it: `node <args>` in the package root. */
 const ENTRIES = [
