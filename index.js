@@ -8,6 +8,7 @@
  * walk through the code.
  */
 
+require('./lib/engine.js') // first: on a Node below package.json's engines, a clear error and nothing else
 const { UploadTask, ErrorCode } = require('./lib/native.js')
 const { UploadError, isUploadError } = require('./lib/errors.js')
 const { uploadFile } = require('./lib/upload-file.js')

@@ -8,7 +8,7 @@ const http2 = require('node:http2')
 const https = require('node:https')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { createCertificates, within } = require('../testing')
+const { createCertificates, listen, within } = require('../testing')
 const { useTempFile } = require('./helpers/setup.js')
 
 const file = useTempFile(test, 3 * 1024 * 1024, { name: 'h2.bin' })
@@ -30,13 +30,14 @@ function answer(req, res) {
   })
 }
 
-async function listen(t, server) {
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections?.()
-    server.close()
-  })
-  return `https://127.0.0.1:${server.address().port}/up`
+/**
+ * Starts `server` and returns its upload URL; the test's teardown closes it and every connection
+ * it accepted, the client's idle pooled one included (testing's `listen`).
+ */
+async function serve(t, server) {
+  const { port, close } = await listen(server)
+  t.teardown(close)
+  return `https://127.0.0.1:${port}/up`
 }
 
 const upload = (url, options) =>
@@ -44,7 +45,7 @@ const upload = (url, options) =>
 
 test('enableHttp2: true negotiates HTTP/2 by ALPN; the whole body arrives with its Content-Length; progress reaches 100', async (t) => {
   const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
-  const url = await listen(t, server)
+  const url = await serve(t, server)
   const task = upload(url, { enableHttp2: true })
   const res = await task
   const body = JSON.parse(res.data)
@@ -56,7 +57,7 @@ test('enableHttp2: true negotiates HTTP/2 by ALPN; the whole body arrives with i
 
 test('progress events and headers arrive over HTTP/2 too', async (t) => {
   const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
-  const url = await listen(t, server)
+  const url = await serve(t, server)
   const events = []
   const task = uploadFile({ url, filePath: file.path, name: 'file', ca: certs.ca, enableHttp2: true })
   task.onProgressUpdate((e) => events.push(e.progress))
@@ -68,7 +69,7 @@ test('progress events and headers arrive over HTTP/2 too', async (t) => {
 
 test('without enableHttp2 the same server is spoken to in HTTP/1.1', async (t) => {
   const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
-  const url = await listen(t, server)
+  const url = await serve(t, server)
   for (const options of [{}, { enableHttp2: false }, { enableHttp2: null }]) {
     const res = await upload(url, options)
     t.is(JSON.parse(res.data).version, '1.1')
@@ -77,7 +78,7 @@ test('without enableHttp2 the same server is spoken to in HTTP/1.1', async (t) =
 
 test('enableHttp2: true still works with a server that speaks only HTTP/1.1', async (t) => {
   const server = https.createServer({ key: certs.key, cert: certs.cert }, answer)
-  const url = await listen(t, server)
+  const url = await serve(t, server)
   const res = await upload(url, { enableHttp2: true })
   const body = JSON.parse(res.data)
   t.is(body.version, '1.1')
@@ -94,7 +95,7 @@ function countConnections(server) {
 test('16 uploads started together share one HTTP/2 connection: the first opens it, the others wait for it', async (t) => {
   const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
   const count = countConnections(server)
-  const url = await listen(t, server)
+  const url = await serve(t, server)
   const results = await Promise.all(Array.from({ length: 16 }, () => upload(url, { enableHttp2: true })))
   for (const res of results) {
     const body = JSON.parse(res.data)
@@ -107,7 +108,7 @@ test('16 uploads started together share one HTTP/2 connection: the first opens i
 test('16 uploads started together to an HTTP/1.1-only server with enableHttp2: all arrive, on connections of their own', async (t) => {
   const server = https.createServer({ key: certs.key, cert: certs.cert }, answer)
   const count = countConnections(server)
-  const url = await listen(t, server)
+  const url = await serve(t, server)
   const results = await Promise.all(Array.from({ length: 16 }, () => upload(url, { enableHttp2: true })))
   for (const res of results) t.is(JSON.parse(res.data).version, '1.1')
   t.true(count.tls >= 2, `HTTP/1.1 cannot share one connection between uploads in flight (${count.tls})`)

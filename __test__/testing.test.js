@@ -4,9 +4,10 @@
 // behaviour does what it says, and the TLS certificate is valid for a client that trusts its CA.
 
 const crypto = require('node:crypto')
+const http2 = require('node:http2')
 const https = require('node:https')
 const test = require('ava')
-const { within } = require('../testing')
+const { listen, within } = require('../testing')
 const { useServer } = require('./helpers/setup.js')
 const { staysPending } = require('./helpers/wait.js')
 
@@ -157,4 +158,26 @@ test('tls: the certificate is valid for 127.0.0.1 and localhost under server.ca,
   }
   t.is(endpoint.records().length, 2)
   t.deepEqual(endpoint.records()[1].fields, [['a', '1']])
+})
+
+test('listen: close() ends an HTTP/2 server at once, closing the session its client left open and idle', async (t) => {
+  const server = http2.createServer((_req, res) => res.end('ok'))
+  const { port, close } = await listen(server)
+  t.true(server.listening)
+  t.is(server.address().address, '127.0.0.1')
+  const client = http2.connect(`http://127.0.0.1:${port}`)
+  t.teardown(() => client.destroy())
+  const clientClosed = new Promise((resolve) => client.on('close', resolve))
+  const status = await new Promise((resolve, reject) => {
+    const req = client.request({ ':path': '/' })
+    req.on('response', (headers) => resolve(headers[':status']))
+    req.on('error', reject)
+    req.resume()
+    req.end()
+  })
+  t.is(status, 200)
+  // Node 20 and 22's own server.close() would wait here until the client closes its session.
+  await within(close(), 5000, 'close() with an idle HTTP/2 session open')
+  t.false(server.listening)
+  await within(clientClosed, 5000, "the client's session closing")
 })

@@ -16,6 +16,9 @@ const { progressReporter } = require('./progress.js')
 const { helpText, messageLine, usageErrorText } = require('./usage.js')
 const { requestHead, responseHead } = require('./verbose.js')
 
+/** The codes of the errors that loading the library can throw (lib/native.js, lib/engine.js). */
+const LOAD_ERRORS = new Set(['ERR_UPLOAD_TASK_NO_BINARY', 'ERR_UPLOAD_TASK_NODE_VERSION'])
+
 /**
  * The streams and the process the command talks to: the process's own by default.
  * @typedef {object} Io
@@ -168,9 +171,9 @@ function main() {
       process.exitCode = status
     },
     (error) => {
-      // A missing native binary says what to do in its message; anything else is a bug.
-      const text =
-        error?.code === 'ERR_UPLOAD_TASK_NO_BINARY' ? error.message : `unexpected error: ${error?.stack ?? error}`
+      // A missing native binary, or a Node below the floor, says what to do in its message;
+      // anything else is a bug.
+      const text = LOAD_ERRORS.has(error?.code) ? error.message : `unexpected error: ${error?.stack ?? error}`
       process.stderr.write(messageLine(text))
       process.exitCode = exitStatus('internal')
     },

@@ -6,6 +6,7 @@
  * time under Jest's fake timers. See testing/README.md and docs/TESTING.md.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import type { Server } from 'node:net'
 
 /**
  * How an endpoint answers. Every option is optional and they combine; `{}` reads the whole body,
@@ -137,6 +138,23 @@ export interface TestServer {
 
 /** Starts a recording server on 127.0.0.1, on a free port. */
 export declare function startServer(options?: ServerOptions): Promise<TestServer>
+
+/** A server of your own listening on 127.0.0.1, from `listen()`. */
+export interface Listening {
+  port: number
+  /**
+   * Stops the server and destroys every connection it accepted, idle or busy, then resolves once
+   * it closed. Never waits for a client to drop its idle pooled connections (upload-task keeps
+   * them 90 s; on Node 20 and 22 an HTTP/2 server's own `close()` waits for them).
+   */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a server of your own (`node:http`, `node:https`, `node:http2`, `node:tls` or `node:net`;
+ * not yet listening) on 127.0.0.1, on a free port.
+ */
+export declare function listen(server: Server): Promise<Listening>
 
 /** A port on 127.0.0.1 where nothing listens: a target for refused connections (`ECONNREFUSED`). */
 export declare function closedPort(): Promise<number>

@@ -111,13 +111,27 @@ function createRecord(req, { id, connection, socketClosed, readDelayMs }) {
   return { rec, pace, released: released.promise, fin }
 }
 
-/** A Transform that passes each chunk on after `pace.delayMs` of real time: a slow reader. */
+/** The most a slow reader passes on per `pace.delayMs`. */
+const PACE_BYTES = 16 * 1024
+
+/**
+ * A Transform that passes the body on in pieces of up to 16 KiB, each after `pace.delayMs` of
+ * real time: a slow reader. The socket hands over up to 64 KiB at once, so a chunk is cut into
+ * pieces; once `pace.delayMs` is 0 (`unthrottle()`) the rest goes on at once.
+ */
 function throttle(pace) {
   return new Transform({
-    highWaterMark: 16 * 1024,
+    highWaterMark: PACE_BYTES,
     transform(chunk, _encoding, callback) {
-      if (pace.delayMs > 0) setTimeout(() => callback(null, chunk), pace.delayMs)
-      else callback(null, chunk)
+      const next = (rest) => {
+        if (!(pace.delayMs > 0)) return callback(null, rest)
+        setTimeout(() => {
+          this.push(rest.subarray(0, PACE_BYTES))
+          if (rest.length > PACE_BYTES) next(rest.subarray(PACE_BYTES))
+          else callback()
+        }, pace.delayMs)
+      }
+      next(chunk)
     },
   })
 }

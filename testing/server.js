@@ -21,6 +21,47 @@ const { deferred } = require('./wait.js')
 let nextId = 1
 
 /**
+ * A server listening on 127.0.0.1, and the way to stop it.
+ * @typedef {object} Listening
+ * @property {number} port
+ * @property {() => Promise<void>} close  stops the server and destroys every connection it
+ *   accepted, idle or not, then resolves once the server closed
+ */
+
+/**
+ * Starts `server` (any `node:net` server: from node:http, node:https, node:http2, node:tls or
+ * node:net) on 127.0.0.1, port 0. Its `close()` does not wait for the client: Node's own
+ * `server.close()` waits for every open connection, and a client keeps its idle ones in a pool
+ * (upload-task's for 90 s). Node 24 and later close an HTTP/2 server's idle sessions at
+ * `close()`; Node 20 and 22 wait for them, so without this a test of `enableHttp2` took minutes
+ * to end there.
+ * @param {import('node:net').Server} server  not yet listening
+ * @returns {Promise<Listening>}
+ */
+async function listen(server) {
+  const sockets = new Set()
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  return {
+    port: server.address().port,
+    async close() {
+      const closed = new Promise((resolve) => server.close(() => resolve()))
+      for (const socket of sockets) socket.destroy()
+      await closed
+    },
+  }
+}
+
+/**
  * An address to send requests to, with the behaviour it was given.
  * @typedef {object} Endpoint
  * @property {string} id
@@ -54,7 +95,6 @@ async function startServer({ tls = false, keepAliveTimeout = 60000 } = {}) {
   const certificates = tls ? await createCertificates() : undefined
   const endpoints = new Map() // id -> { behaviour, first: deferred }
   const records = []
-  const sockets = new Set()
   const timers = new Set()
   const numbers = new WeakMap() // socket -> { number, closed }
   let connections = 0
@@ -95,17 +135,12 @@ async function startServer({ tls = false, keepAliveTimeout = 60000 } = {}) {
     ? https.createServer({ key: certificates.key, cert: certificates.cert }, onRequest)
     : http.createServer(onRequest)
   server.keepAliveTimeout = keepAliveTimeout
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
   server.on(tls ? 'secureConnection' : 'connection', (socket) => {
     const closed = new Promise((resolve) => socket.on('close', resolve))
     numbers.set(socket, { number: ++connections, closed })
   })
 
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address()
+  const { port, close } = await listen(server)
   const origin = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
 
   return {
@@ -133,10 +168,7 @@ async function startServer({ tls = false, keepAliveTimeout = 60000 } = {}) {
     },
     async close() {
       for (const timer of timers) clearTimeout(timer)
-      const closed = new Promise((resolve) => server.close(resolve))
-      server.closeAllConnections()
-      for (const socket of sockets) socket.destroy()
-      await closed
+      await close()
     },
   }
 }
@@ -154,4 +186,4 @@ async function closedPort() {
   return port
 }
 
-module.exports = { startServer, closedPort }
+module.exports = { startServer, listen, closedPort }

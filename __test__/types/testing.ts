@@ -1,12 +1,15 @@
 // Type tests of testing/index.d.ts (`upload-task/testing`), checked by `tsc --noEmit`
 // (npm run typecheck): code that must compile, and, behind `@ts-expect-error`, code that must not.
 
+import { createSecureServer } from 'node:http2'
 import { uploadFile } from 'upload-task'
 import {
   type Behaviour,
   closedPort,
   createCertificates,
   type Endpoint,
+  type Listening,
+  listen,
   makeTempFile,
   type RequestRecord,
   sha256File,
@@ -47,6 +50,9 @@ async function typed(): Promise<void> {
   arrived.release()
   const port: number = await closedPort()
   const { key, cert } = await createCertificates()
+  const h2: Listening = await listen(createSecureServer({ key, cert }))
+  await uploadFile({ url: `https://127.0.0.1:${h2.port}/`, filePath: file.path, name: 'f', enableHttp2: true })
+  await h2.close()
   void [res.statusCode, fields, sameFile, agent, count, port, key, cert, ca]
 
   server.closeIdleConnections()
@@ -64,5 +70,7 @@ async function wrong(server: TestServer): Promise<void> {
   await within(Promise.resolve(), 10)
   // @ts-expect-error records are read-only on the server
   server.records = []
+  // @ts-expect-error listen takes a server, not options
+  await listen({ port: 0 })
 }
 void wrong
