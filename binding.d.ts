@@ -10,7 +10,7 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * One upload. `uploadFile` in `index.js` wraps it; use it directly only for the low-level API:
+ * One upload. `uploadFile` in `lib/upload-file.js` wraps it; use it directly only for the low-level API:
  * `start` once, listeners by id, `abort` at any time.
  */
 export declare class UploadTask {
@@ -101,6 +101,8 @@ export declare enum ErrorCode {
   ERR_PROXY = 'ERR_PROXY',
   /** Any other network or I/O failure. */
   ERR_NETWORK = 'ERR_NETWORK',
+  /** A bug in upload-task (a panic in the upload's work): please report it. */
+  ERR_INTERNAL = 'ERR_INTERNAL',
 }
 
 /** The payload of `onHeadersReceived`. */
@@ -172,12 +174,15 @@ export interface ProgressEvent {
   totalBytesExpectedToSend: number
 }
 
-/** The names of the environment variables an upload's proxy settings are read from. */
+/**
+ * The names of the variables an upload's proxy settings are read from: each one in upper and
+ * lower case, and `REQUEST_METHOD`.
+ */
 export declare function proxyVariables(): Array<string>
 
 /**
  * Reports a JavaScript callback that threw: `source` names it, `detail` is what it threw
- * (its stack, or the value as text). For `index.js`; it never throws.
+ * (its stack, or the value as text). For `lib/upload-file.js`; it never throws.
  */
 export declare function reportCallbackError(source: string, detail: string): void
 
@@ -250,7 +255,7 @@ export interface RetryRequest {
 /**
  * How an upload ended, as the native promise of `start` resolves (it never rejects):
  * `{ outcome: 'success', statusCode, data, header, cookies }` or
- * `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
+ * `{ outcome: 'failure', code, reason }`. `lib/upload-file.js` adds `errMsg` or makes the `UploadError`.
  */
 export type UploadOutcome =
   | { outcome: 'success'; /** The HTTP status code. */
@@ -265,7 +270,7 @@ export type UploadOutcome =
     reason: string; /** For a timeout: where the upload was. */
   phase?: Phase }
 
-/** The normalized options of one upload, as `index.js` hands them to the native task. */
+/** The normalized options of one upload, as `lib/options.js` hands them to the native task. */
 export interface UploadRequest {
   /** `http:` or `https:` URL to POST to. */
   url: string
@@ -314,7 +319,7 @@ export interface UploadRequest {
   /** `enableProfile`: add the request's timings to the result. */
   enableProfile?: boolean
   /**
-   * The variables of `PROXY_VARIABLES` that `process.env` has, copied when the upload
+   * The variables of `proxyVariables()` (`src/proxy.rs`) that `process.env` has, copied when the upload
    * started; read only when `proxy` is absent.
    */
   environment?: Array<NameValue>

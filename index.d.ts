@@ -131,9 +131,10 @@ export declare namespace uploadFile {
     maxResponseBytes?: number | null
     /**
      * Redirects followed as browsers follow them: 301/302/303 become a `GET` without body, 307/308
-     * send the file again, re-read from disk (progress starts again from 0); `Authorization` and
-     * `Cookie` stay with their origin; `https:` → `http:` is refused. `0`: the 3xx is the result.
-     * Default: `10`. See docs/API.md §2.1.
+     * send the file again, re-read from disk (progress starts again from 0); `Authorization`,
+     * `Cookie`, `Cookie2`, `Proxy-Authorization` and `WWW-Authenticate` stay with their origin;
+     * `https:` → `http:` is refused. `0`: the 3xx is the result. Default: `10`. See docs/API.md
+     * §2.1.
      */
     maxRedirects?: number | null
     /**

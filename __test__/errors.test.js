@@ -488,6 +488,24 @@ const scenarios = {
       return failureOf(upload({ url, filePath: small.path, name: 'file' }))
     },
   },
+
+  // A bug (a panic in the upload's work) cannot be caused from JavaScript, and no switch to
+  // cause one ships: the evidence is the Rust test named here, which `cargo test` runs. This
+  // scenario checks that the test exists and settles a panicking upload with this code.
+  ERR_INTERNAL: {
+    title: 'a panic in the upload settles the task',
+    rustTest: { file: 'src/task.rs', name: 'a_panic_in_the_work_settles_with_err_internal' },
+  },
+}
+
+/** Checks that the Rust test `name` exists in `file` and asserts `code`. */
+function checkRustEvidence(t, { file, name }, code) {
+  const source = fs.readFileSync(path.join(PACKAGE_DIR, file), 'utf8')
+  const start = source.search(new RegExp(`#\\[tokio::test\\]\\s*async fn ${name}\\(`))
+  t.not(start, -1, `${file} has the test ${name}`)
+  const next = source.indexOf('#[', start + 1)
+  const body = source.slice(start, next === -1 ? undefined : next)
+  t.true(body.includes(`ErrorCode::${code}`), `${name} asserts ErrorCode::${code}`)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -507,6 +525,12 @@ for (const code of CODES) {
   const scenario = Object.hasOwn(scenarios, code) ? scenarios[code] : null
   if (scenario?.skip) {
     test.skip(`${code}: ${scenario.title} (skipped: ${scenario.skip})`, () => {})
+    continue
+  }
+  if (scenario?.rustTest) {
+    const evidence = `${scenario.rustTest.file} ${scenario.rustTest.name}`
+    test(`${code}: ${scenario.title} (not producible from JavaScript; evidence: the Rust test ${evidence})`, (t) =>
+      checkRustEvidence(t, scenario.rustTest, code))
     continue
   }
   const declare = scenario?.serial ? test.serial : test

@@ -2,7 +2,7 @@
 
 // Redirects (docs/API.md §2, `maxRedirects`): followed as browsers follow them. 301/302/303 turn
 // the upload into a GET without a body; 307/308 send the whole file again, re-read from disk;
-// `Authorization` and `Cookie` go only to the origin they were meant for; https → http is
+// `Authorization`, `Cookie` and the other sensitive headers go only to the origin they were meant for; https → http is
 // refused; `maxRedirects: 0` returns the 3xx. Servers: the recording test servers, whose
 // endpoints answer with the status and `Location` each test gives them.
 
@@ -118,21 +118,26 @@ test('maxRedirects: a chain as long as the limit is followed, one more fails wit
   t.is((await upload({ url: ten.start })).data, 'end')
 })
 
-test('Authorization and Cookie are dropped when the origin changes, kept on the same origin', async (t) => {
-  const header = { Authorization: 'Bearer secret', Cookie: 'session=1', 'X-Other': 'kept' }
+test('Authorization, Cookie, Cookie2, Proxy-Authorization and WWW-Authenticate are dropped when the origin changes, kept on the same origin', async (t) => {
+  const sensitive = {
+    Authorization: 'Bearer secret',
+    Cookie: 'session=1',
+    Cookie2: '$Version=1',
+    'Proxy-Authorization': 'Basic c2VjcmV0',
+    'WWW-Authenticate': 'Basic realm="x"',
+  }
+  const header = { ...sensitive, 'X-Other': 'kept' }
   const elsewhere = other.endpoint()
   await upload({ url: redirecting(server, 307, elsewhere.url).url, header })
   const crossed = await elsewhere.received()
-  t.is(crossed.headers.authorization, undefined)
-  t.is(crossed.headers.cookie, undefined)
+  for (const name of Object.keys(sensitive)) t.is(crossed.headers[name.toLowerCase()], undefined, name)
   t.is(crossed.headers['x-other'], 'kept')
   t.is(crossed.file.sha256, file.sha256)
 
   const here = server.endpoint()
   await upload({ url: redirecting(server, 307, here.url).url, header })
   const same = await here.received()
-  t.is(same.headers.authorization, 'Bearer secret')
-  t.is(same.headers.cookie, 'session=1')
+  for (const [name, value] of Object.entries(sensitive)) t.is(same.headers[name.toLowerCase()], value, name)
 })
 
 test('https → http is refused with ERR_INSECURE_REDIRECT; the http server sees nothing', async (t) => {

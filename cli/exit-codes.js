@@ -36,7 +36,7 @@ const EXIT_FAMILIES = [
     key: 'internal',
     meaning: 'an unexpected error (a bug, or a code this CLI does not know)',
     curl: 'unsupported protocol',
-    codes: [],
+    codes: ['ERR_INTERNAL'],
   },
   {
     status: 2,

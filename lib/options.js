@@ -22,7 +22,7 @@ const FIELDS = new Map(
   TOP_LEVEL.map(({ name }) => [name, RECORDS.filter((record) => record.name.startsWith(`${name}.`))]),
 )
 
-/** The environment variables the native side reads the proxy settings from (src/environment.rs). */
+/** The environment variables the native side reads the proxy settings from (`proxyVariables` in src/proxy.rs). */
 const PROXY_VARIABLES = proxyVariables()
 
 /**

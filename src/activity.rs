@@ -1,33 +1,14 @@
 //! Stall detection (`idleTimeout`): when a byte last moved, and in which phase of the upload.
 //! The body marks each frame it hands over, the response marks its head and each chunk; a
-//! watchdog fails the upload once nothing moved for the idle time.
+//! watchdog fails the upload once nothing moved for the idle time. (What the body's frames
+//! tell others, its end and its first movement, is `body_signals.rs`.)
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
-use napi_derive::napi;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Where an upload was when it timed out: `error.phase` in JavaScript.
-#[allow(non_camel_case_types)]
-#[napi(string_enum)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    /// Opening the file, resolving, connecting, the TLS handshake: no body byte handed over yet.
-    connect,
-    /// Sending the body: the server stopped taking it.
-    send,
-    /// The whole body was handed over; no response head yet.
-    wait,
-    /// Reading the response.
-    receive,
-}
-
-impl Phase {
-    const ALL: [Phase; 4] = [Phase::connect, Phase::send, Phase::wait, Phase::receive];
-}
+use crate::phase::Phase;
 
 /// The last movement of one upload.
 #[derive(Debug)]
@@ -38,12 +19,6 @@ pub struct Activity {
     phase: AtomicU8,
     /// Set while the upload waits on purpose (a retry's backoff): not a stall.
     waiting: AtomicBool,
-    /// When a body's last byte was last handed over (for `enableProfile`).
-    body_end: Mutex<Option<std::time::Instant>>,
-    /// Woken at each body frame handed over, once someone waits for that (`body_moves`): the
-    /// body's path pays nothing otherwise.
-    sending: Notify,
-    watched: AtomicBool,
 }
 
 impl Activity {
@@ -54,9 +29,6 @@ impl Activity {
             last: AtomicU64::new(0),
             phase: AtomicU8::new(Phase::connect as u8),
             waiting: AtomicBool::new(false),
-            body_end: Mutex::new(None),
-            sending: Notify::new(),
-            watched: AtomicBool::new(false),
         }
     }
 
@@ -65,33 +37,6 @@ impl Activity {
         let ms = self.origin.elapsed().as_millis() as u64;
         self.last.store(ms, Ordering::Relaxed);
         self.phase.store(phase as u8, Ordering::Relaxed);
-        if phase == Phase::wait {
-            *self.lock_body_end() = Some(Instant::now().into_std());
-        }
-        if matches!(phase, Phase::send | Phase::wait) && self.watched.load(Ordering::Acquire) {
-            self.sending.notify_waiters();
-        }
-    }
-
-    /// Completes at the next body frame handed over: the connection is up and takes the body.
-    pub async fn body_moves(&self) {
-        let notified = self.sending.notified();
-        tokio::pin!(notified);
-        // Registered before the body is told to notify, so no frame is missed.
-        notified.as_mut().enable();
-        self.watched.store(true, Ordering::Release);
-        notified.await;
-    }
-
-    /// When a body's last byte was last handed over.
-    pub fn body_end(&self) -> Option<std::time::Instant> {
-        *self.lock_body_end()
-    }
-
-    fn lock_body_end(&self) -> std::sync::MutexGuard<'_, Option<std::time::Instant>> {
-        self.body_end
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `wait` (a deliberate pause: a retry's backoff) without it counting as a stall; the

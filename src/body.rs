@@ -12,12 +12,14 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::activity::{Activity, Phase};
+use crate::activity::Activity;
+use crate::body_signals::BodySignals;
 use crate::error::UploadError;
 use crate::file_reader::FileSource;
 use crate::multipart::MultipartLayout;
 use crate::pace::Pace;
-use crate::progress::ProgressReporter;
+use crate::phase::Phase;
+use crate::progress::{ProgressReporter, ProgressSink};
 
 /// The largest frame handed to hyper. File chunks are read 1 MiB at a time but written in
 /// smaller frames (split without copying): the receiver starts reading sooner and the socket's
@@ -41,6 +43,7 @@ pub struct UploadBody {
     total: u64,
     progress: Arc<ProgressReporter>,
     activity: Arc<Activity>,
+    signals: Arc<BodySignals>,
     pace: Option<Pace>,
     /// Completes when the token is cancelled; polled so that a cancellation wakes the
     /// connection while it waits for the body.
@@ -48,16 +51,18 @@ pub struct UploadBody {
 }
 
 impl UploadBody {
-    /// A body that frames the contents of `source` with `layout`, reports its progress to
-    /// `progress` and each movement to `activity`, and ends when `token` is cancelled.
+    /// A body that frames the contents of `source` with `layout`, reports its progress (from 0)
+    /// to `sink` and each movement to `activity` and to its [`BodySignals`], and ends when
+    /// `token` is cancelled.
     pub fn new(
         layout: MultipartLayout,
         source: FileSource,
-        progress: Arc<ProgressReporter>,
+        sink: Arc<dyn ProgressSink>,
         activity: Arc<Activity>,
         token: CancellationToken,
     ) -> Self {
         let total = layout.content_length(source.len());
+        let progress = Arc::new(ProgressReporter::new(total, sink));
         UploadBody {
             stage: Stage::Head,
             layout,
@@ -67,6 +72,7 @@ impl UploadBody {
             total,
             progress,
             activity,
+            signals: Arc::default(),
             pace: None,
             cancelled: Box::pin(token.cancelled_owned()),
         }
@@ -78,16 +84,29 @@ impl UploadBody {
         self
     }
 
+    /// The body's exact length: the request's `Content-Length`.
+    pub fn content_length(&self) -> u64 {
+        self.total
+    }
+
+    /// Its progress reporter (whose trailing edge runs alongside the request).
+    pub fn progress(&self) -> Arc<ProgressReporter> {
+        self.progress.clone()
+    }
+
+    /// What its frames tell: that it moved, when it ended.
+    pub fn signals(&self) -> Arc<BodySignals> {
+        self.signals.clone()
+    }
+
     /// Counts `data` as handed over, reports progress if due, and wraps it in a frame.
     fn hand_over(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, UploadError>>> {
         self.sent += data.len() as u64;
         self.progress.advance(self.sent);
-        let phase = if self.sent >= self.total {
-            Phase::wait
-        } else {
-            Phase::send
-        };
-        self.activity.moved(phase);
+        let last = self.sent >= self.total;
+        self.activity
+            .moved(if last { Phase::wait } else { Phase::send });
+        self.signals.handed_over(last);
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }
@@ -203,15 +222,7 @@ mod tests {
 
     async fn body_for(path: &str, sink: Arc<Recorder>, token: CancellationToken) -> UploadBody {
         let source = FileSource::open(path.to_string()).await.unwrap();
-        let l = layout();
-        let progress = ProgressReporter::new(l.content_length(source.len()), sink);
-        UploadBody::new(
-            l,
-            source,
-            Arc::new(progress),
-            Arc::new(Activity::new()),
-            token,
-        )
+        UploadBody::new(layout(), source, sink, Arc::new(Activity::new()), token)
     }
 
     /// Polls the body to its end: the bytes of its frames, or the error that ended it.

@@ -10,7 +10,7 @@ use std::io;
 
 use napi_derive::napi;
 
-use crate::activity::Phase;
+use crate::phase::Phase;
 
 /// The stable `code` of a failed upload, exported to JavaScript as the `ErrorCode` object; each
 /// variant's name is the string JavaScript sees as `error.code` (the README's error table lists
@@ -68,6 +68,16 @@ pub enum ErrorCode {
     ERR_PROXY,
     /// Any other network or I/O failure.
     ERR_NETWORK,
+    /// A bug in upload-task (a panic in the upload's work): please report it.
+    ERR_INTERNAL,
+}
+
+impl ErrorCode {
+    /// Whether the connection broke under the request (reset, or closed by the server) rather
+    /// than the request failing for a reason of its own.
+    pub fn is_connection_lost(self) -> bool {
+        matches!(self, ErrorCode::ECONNRESET | ErrorCode::EPIPE)
+    }
 }
 
 impl fmt::Display for ErrorCode {
@@ -103,10 +113,21 @@ impl UploadError {
         UploadError::new(ErrorCode::ABORT_ERR, "abort")
     }
 
-    /// Whether the connection broke under the request (reset, or closed by the server) rather
-    /// than the request failing for a reason of its own.
-    pub fn is_connection_lost(&self) -> bool {
-        matches!(self.code, ErrorCode::ECONNRESET | ErrorCode::EPIPE)
+    /// The failure of an upload whose work panicked (`what` says where): a bug.
+    pub fn internal(what: &str) -> Self {
+        UploadError::new(
+            ErrorCode::ERR_INTERNAL,
+            format!("internal error in upload-task ({what}): please report it"),
+        )
+    }
+
+    /// The failure of a task run on the blocking pool (`what` it did) that did not finish: a
+    /// panic is a bug; otherwise the runtime is shutting down.
+    pub fn from_join(err: &tokio::task::JoinError, what: &str) -> Self {
+        if err.is_panic() {
+            return UploadError::internal(what);
+        }
+        UploadError::new(ErrorCode::ERR_NETWORK, format!("{what} failed: {err}"))
     }
 
     /// The failure of a task whose deadline or idle time passed, in `phase`.
@@ -372,5 +393,13 @@ mod tests {
     fn describe_drops_repeated_messages() {
         let inner = io::Error::other("b");
         assert_eq!(describe(&inner), "b");
+    }
+
+    #[tokio::test]
+    async fn a_panic_on_the_blocking_pool_is_internal() {
+        let joined = tokio::task::spawn_blocking(|| panic!("a bug in a file read")).await;
+        let err = UploadError::from_join(&joined.unwrap_err(), "the file read");
+        assert_eq!(err.code, ErrorCode::ERR_INTERNAL);
+        assert!(err.reason.contains("please report it"), "{}", err.reason);
     }
 }

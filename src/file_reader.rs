@@ -69,12 +69,7 @@ impl FileSource {
         let for_open = path.clone();
         let opened = tokio::task::spawn_blocking(move || open_regular_file(&for_open))
             .await
-            .unwrap_or_else(|e| {
-                Err(UploadError::new(
-                    ErrorCode::ERR_NETWORK,
-                    format!("could not open the file: {e}"),
-                ))
-            })?;
+            .unwrap_or_else(|e| Err(UploadError::from_join(&e, "opening the file")))?;
         let (file, len, prefetched) = opened;
         Ok(FileSource {
             file: Arc::new(Mutex::new(Some(Arc::new(file)))),
@@ -121,12 +116,7 @@ impl FileSource {
         if let Some(read) = self.pending.as_mut() {
             let joined = ready!(Pin::new(read).poll(cx));
             self.pending = None;
-            let chunk = joined.unwrap_or_else(|e| {
-                Err(UploadError::new(
-                    ErrorCode::ERR_NETWORK,
-                    format!("the file read failed: {e}"),
-                ))
-            });
+            let chunk = joined.unwrap_or_else(|e| Err(UploadError::from_join(&e, "the file read")));
             return Poll::Ready(Some(self.advance(chunk)));
         }
         let Some(file) = self.file() else {

@@ -1,12 +1,16 @@
 //! upload-task: Taro's `uploadFile` / `UploadTask` for Node.js and Electron main, on napi-rs,
-//! tokio and reqwest. `index.js` adds the Promise-shaped JavaScript API on top of [`task`];
+//! tokio and reqwest. `lib/` adds the Promise-shaped JavaScript API on top of [`task`];
 //! docs/ARCHITECTURE.md walks one upload through these modules.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod activity;
+mod attempt;
 mod body;
+mod body_signals;
+mod clients;
+mod deadline;
 mod environment;
 mod error;
 mod file_reader;
@@ -14,8 +18,11 @@ mod listeners;
 mod multipart;
 mod options;
 mod pace;
+mod phase;
 mod profile;
 mod progress;
+mod proxy;
+mod redirect;
 mod response;
 mod retry;
 mod reuse;

@@ -1,6 +1,6 @@
 //! What JavaScript passes to `UploadTask.start`, and its validation into a [`UploadPlan`].
 //!
-//! `index.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
+//! `lib/options.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
 //! `formData` into string pairs; this module owns every rule about values (docs/API.md §2): the
 //! URL's scheme, non-empty `name` and `filePath`, header names that are HTTP tokens, header
 //! values without CR, LF or NUL, the deadline with its default, and one rule for every number
@@ -16,8 +16,9 @@ use napi_derive::napi;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
 
-use crate::environment::{ClientKey, ProxyChoice, ProxyEnv};
+use crate::clients::{ClientKey, ExtraRoots};
 use crate::error::UploadError;
+use crate::proxy::{ProxyChoice, ProxyVariables};
 use crate::retry::RetryPolicy;
 
 /// One `name: value` pair, as a string pair.
@@ -30,7 +31,7 @@ pub struct NameValue {
     pub value: String,
 }
 
-/// The normalized options of one upload, as `index.js` hands them to the native task.
+/// The normalized options of one upload, as `lib/options.js` hands them to the native task.
 #[napi(object)]
 #[derive(Debug, Clone)]
 pub struct UploadRequest {
@@ -72,7 +73,7 @@ pub struct UploadRequest {
     pub retry: Option<RetryRequest>,
     /// `enableProfile`: add the request's timings to the result.
     pub enable_profile: Option<bool>,
-    /// The variables of `PROXY_VARIABLES` that `process.env` has, copied when the upload
+    /// The variables of `proxyVariables()` (`src/proxy.rs`) that `process.env` has, copied when the upload
     /// started; read only when `proxy` is absent.
     pub environment: Option<Vec<NameValue>>,
 }
@@ -198,7 +199,7 @@ impl UploadRequest {
             retry: self.retry.map(retry_policy).transpose()?,
             profile: self.enable_profile.unwrap_or(false),
             client: ClientKey {
-                ca: pem_roots(self.ca.unwrap_or_default())?,
+                ca: ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
                 http2: self.enable_http2.unwrap_or(false),
                 proxy: proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
             },
@@ -286,24 +287,9 @@ fn file_content_type(value: Option<String>) -> Result<Option<String>, UploadErro
     }
 }
 
-/// The `ca` texts, each checked to hold at least one PEM certificate.
-fn pem_roots(ca: Vec<String>) -> Result<Vec<String>, UploadError> {
-    for pem in &ca {
-        match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
-            Ok(certs) if !certs.is_empty() => {}
-            _ => {
-                return Err(UploadError::invalid_value(
-                    "parameter.ca should be PEM certificates (-----BEGIN CERTIFICATE-----)",
-                ))
-            }
-        }
-    }
-    Ok(ca)
-}
-
 /// The proxy settings of the copied environment variables.
-fn proxy_env(vars: Option<&[NameValue]>) -> ProxyEnv {
-    ProxyEnv::from_pairs(
+fn proxy_env(vars: Option<&[NameValue]>) -> ProxyVariables {
+    ProxyVariables::from_pairs(
         vars.unwrap_or_default()
             .iter()
             .map(|nv| (nv.name.as_str(), nv.value.as_str())),
@@ -315,7 +301,7 @@ fn proxy_env(vars: Option<&[NameValue]>) -> ProxyEnv {
 /// password).
 fn proxy_choice(
     option: Option<Either<String, bool>>,
-    env: ProxyEnv,
+    env: ProxyVariables,
 ) -> Result<ProxyChoice, UploadError> {
     match option {
         Some(Either::A(url)) => {
@@ -735,9 +721,9 @@ mod tests {
 
     #[test]
     fn the_proxy_option_overrides_the_environment() {
-        let env = ProxyEnv {
+        let env = ProxyVariables {
             https: Some("http://env:1".into()),
-            ..ProxyEnv::default()
+            ..ProxyVariables::default()
         };
         assert_eq!(
             proxy_choice(Some(Either::B(false)), env.clone()).unwrap(),
@@ -749,13 +735,13 @@ mod tests {
         );
         assert_eq!(
             proxy_choice(None, env.clone()).unwrap(),
-            ProxyChoice::Env(env)
+            ProxyChoice::Variables(env)
         );
         assert_eq!(
-            proxy_choice(None, ProxyEnv::default()).unwrap(),
+            proxy_choice(None, ProxyVariables::default()).unwrap(),
             ProxyChoice::None
         );
-        assert!(proxy_choice(Some(Either::B(true)), ProxyEnv::default()).is_err());
+        assert!(proxy_choice(Some(Either::B(true)), ProxyVariables::default()).is_err());
     }
 
     #[test]

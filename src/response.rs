@@ -6,8 +6,9 @@ use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::Response;
 use serde_json::{Map, Value};
 
-use crate::activity::{Activity, Phase};
+use crate::activity::Activity;
 use crate::error::{ErrorCode, UploadError};
+use crate::phase::Phase;
 use crate::profile::RequestProfile;
 
 /// What a finished upload got from the server.
@@ -29,7 +30,7 @@ pub struct UploadSuccess {
 
 /// How an upload ended, as the native promise of `start` resolves (it never rejects):
 /// `{ outcome: 'success', statusCode, data, header, cookies }` or
-/// `{ outcome: 'failure', code, reason }`. `index.js` adds `errMsg` or makes the `UploadError`.
+/// `{ outcome: 'failure', code, reason }`. `lib/upload-file.js` adds `errMsg` or makes the `UploadError`.
 #[napi(discriminant = "outcome", discriminant_case = "lowercase")]
 #[derive(Debug, Clone)]
 // One value per upload, moved once into JavaScript: its size does not matter.

@@ -1,14 +1,19 @@
-//! When a failed attempt is repeated (`retry`): only when the server cannot have processed the
-//! upload (the connection was refused, or reset or closed before any response byte), or when it
-//! said to come back later (429, 503), honouring `Retry-After` up to a cap. Each repeat re-opens
-//! the file and sends it whole.
+//! When an upload is sent again: after a stale pooled connection (once, at once, with or
+//! without `retry`; see `reuse.rs`), and with `retry` only when the server cannot have processed
+//! the upload (the connection was refused, or reset or closed before any response byte), or when
+//! it said to come back later (429, 503), honouring `Retry-After` up to a cap, and only when the
+//! wait ends before the deadline. Each repeat re-opens the file and sends it whole.
+//!
+//! The rules are one pure function, [`decide`], over plain data; [`Sends`] keeps the counts of
+//! one upload and asks it after each attempt.
 
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-use reqwest::{Response, StatusCode};
+use reqwest::header::HeaderValue;
+use reqwest::StatusCode;
 
-use crate::error::{ErrorCode, UploadError};
+use crate::deadline::Deadline;
+use crate::error::ErrorCode;
 
 /// The caller's `retry` option, validated by `options.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,107 +34,141 @@ impl RetryPolicy {
             .unwrap_or(u32::MAX);
         self.backoff.saturating_mul(factor)
     }
-
-    /// Whether a failure before any response byte may be repeated: the server refused the
-    /// connection, or it broke before a response began.
-    pub fn may_repeat_failure(&self, err: &UploadError) -> bool {
-        matches!(
-            err.code,
-            ErrorCode::ECONNREFUSED | ErrorCode::ECONNRESET | ErrorCode::EPIPE
-        )
-    }
-
-    /// For a response that asks to come back later (429, 503): the wait before repeat number
-    /// `repeat`, from its `Retry-After` or else the backoff; `None` for any other response, or a
-    /// `Retry-After` longer than the cap (the response is then the result).
-    pub fn wait_for_response(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        repeat: u32,
-    ) -> Option<Duration> {
-        if status != StatusCode::TOO_MANY_REQUESTS && status != StatusCode::SERVICE_UNAVAILABLE {
-            return None;
-        }
-        match retry_after(headers, SystemTime::now()) {
-            Some(wait) if wait > self.max_retry_after => None,
-            Some(wait) => Some(wait),
-            None => Some(self.backoff_before(repeat)),
-        }
-    }
 }
 
-/// How many times one upload was sent, and whether it is sent once more: after a stale pooled
-/// connection (once, at once, with or without `retry`; see `reuse.rs`), or as its `retry` policy
-/// says, when the wait ends before the deadline.
+/// How an attempt ended, as the rules see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended<'a> {
+    /// It failed before any response, with this code; `reused`: on a connection the pool
+    /// certainly reused.
+    Failed { code: ErrorCode, reused: bool },
+    /// A response arrived, with this status and `Retry-After` header.
+    Answered {
+        status: StatusCode,
+        retry_after: Option<&'a HeaderValue>,
+    },
+}
+
+/// What an upload already used of its second chances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Repeats of the `retry` policy so far.
+    pub repeats: u32,
+    /// Whether it was already sent again after a stale pooled connection.
+    pub resent_stale: bool,
+}
+
+/// Whether an upload is sent once more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// No: the failure or the response is the result.
+    No,
+    /// At once: the server closed the idle pooled connection as it was handed out.
+    Stale,
+    /// After this wait, as the `retry` policy says.
+    After(Duration),
+}
+
+/// The rule: whether an attempt that `ended` so is sent again, given the `policy` (`None`: no
+/// `retry` option), the `tally` so far, the time left before the deadline (`None`: no deadline)
+/// and the wall clock `now` (for a `Retry-After` date).
+pub fn decide(
+    policy: Option<&RetryPolicy>,
+    tally: Tally,
+    ended: Ended<'_>,
+    time_left: Option<Duration>,
+    now: SystemTime,
+) -> Resend {
+    if let Ended::Failed { code, reused: true } = ended {
+        if !tally.resent_stale && code.is_connection_lost() {
+            return Resend::Stale;
+        }
+    }
+    let Some(policy) = policy else {
+        return Resend::No;
+    };
+    if tally.repeats >= policy.limit {
+        return Resend::No;
+    }
+    let repeat = tally.repeats + 1;
+    let wait = match ended {
+        Ended::Failed { code, .. }
+            if code == ErrorCode::ECONNREFUSED || code.is_connection_lost() =>
+        {
+            policy.backoff_before(repeat)
+        }
+        Ended::Answered {
+            status: StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE,
+            retry_after,
+        } => match retry_after.and_then(|value| retry_after_wait(value, now)) {
+            Some(wait) if wait > policy.max_retry_after => return Resend::No,
+            Some(wait) => wait,
+            None => policy.backoff_before(repeat),
+        },
+        _ => return Resend::No,
+    };
+    if time_left.is_some_and(|left| wait >= left) {
+        return Resend::No;
+    }
+    Resend::After(wait)
+}
+
+/// How many times one upload was sent, and whether it is sent once more ([`decide`]).
 #[derive(Debug)]
 pub struct Sends {
     policy: Option<RetryPolicy>,
-    deadline: Option<Instant>,
+    deadline: Deadline,
+    tally: Tally,
     attempts: u32,
-    repeats: u32,
-    resent_stale: bool,
 }
 
 impl Sends {
     /// The first send of an upload with this policy and deadline.
-    pub fn new(policy: Option<RetryPolicy>, deadline: Option<Instant>) -> Self {
+    pub fn new(policy: Option<RetryPolicy>, deadline: Deadline) -> Self {
         Sends {
             policy,
             deadline,
+            tally: Tally::default(),
             attempts: 1,
-            repeats: 0,
-            resent_stale: false,
         }
     }
 
-    /// After a failure before any response (`reused`: on a pooled connection, certainly): the
-    /// wait before sending again, or `None` when the failure is the result.
-    pub fn after_failure(&mut self, err: &UploadError, reused: bool) -> Option<Duration> {
-        if reused && !self.resent_stale && err.is_connection_lost() {
-            // The server closed the idle connection as it was handed out.
-            self.resent_stale = true;
-            self.attempts += 1;
-            return Some(Duration::ZERO);
-        }
-        let policy = self.policy.filter(|p| p.may_repeat_failure(err))?;
-        self.repeat(policy.backoff_before(self.repeats + 1))
-    }
-
-    /// After a response: the wait before sending again (a 429 or 503 the policy repeats), or
-    /// `None` when the response is the result.
-    pub fn after_response(&mut self, response: &Response) -> Option<Duration> {
-        let policy = self.policy?;
-        let wait =
-            policy.wait_for_response(response.status(), response.headers(), self.repeats + 1)?;
-        self.repeat(wait)
+    /// After an attempt that `ended` so: the wait before sending again, or `None` when its
+    /// failure or response is the result.
+    pub fn after(&mut self, ended: Ended<'_>) -> Option<Duration> {
+        let time_left = self.deadline.left(Instant::now());
+        let resend = decide(
+            self.policy.as_ref(),
+            self.tally,
+            ended,
+            time_left,
+            SystemTime::now(),
+        );
+        let wait = match resend {
+            Resend::No => return None,
+            Resend::Stale => {
+                self.tally.resent_stale = true;
+                Duration::ZERO
+            }
+            Resend::After(wait) => {
+                self.tally.repeats += 1;
+                wait
+            }
+        };
+        self.attempts += 1;
+        Some(wait)
     }
 
     /// With `retry`: how many times the upload was sent.
     pub fn attempts(&self) -> Option<u32> {
         self.policy.map(|_| self.attempts)
     }
-
-    /// Counts one more repeat after `wait`, unless the repeats are used up or the wait would end
-    /// past the deadline.
-    fn repeat(&mut self, wait: Duration) -> Option<Duration> {
-        let limit = self.policy.map_or(0, |p| p.limit);
-        let fits = self
-            .deadline
-            .is_none_or(|at| Instant::now().checked_add(wait).is_some_and(|end| end < at));
-        if self.repeats >= limit || !fits {
-            return None;
-        }
-        self.repeats += 1;
-        self.attempts += 1;
-        Some(wait)
-    }
 }
 
-/// The wait a `Retry-After` header asks for: delay-seconds, or an HTTP date (a past date is no
-/// wait). `None` when absent or unreadable.
-fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+/// The wait a `Retry-After` value asks for: delay-seconds, or an HTTP date (a past date is no
+/// wait). `None` when unreadable.
+fn retry_after_wait(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
     if let Ok(seconds) = text.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
@@ -140,7 +179,6 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
 
     fn policy() -> RetryPolicy {
         RetryPolicy {
@@ -150,116 +188,191 @@ mod tests {
         }
     }
 
-    fn with_retry_after(value: &str) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
-        h
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn failed(code: ErrorCode, reused: bool) -> Ended<'static> {
+        Ended::Failed { code, reused }
+    }
+
+    fn answered(status: u16, retry_after: Option<&HeaderValue>) -> Ended<'_> {
+        Ended::Answered {
+            status: StatusCode::from_u16(status).unwrap(),
+            retry_after,
+        }
+    }
+
+    /// [`decide`] with `policy()`, after `repeats`, without a deadline, now.
+    fn with_policy(repeats: u32, ended: Ended<'_>) -> Resend {
+        let tally = Tally {
+            repeats,
+            resent_stale: false,
+        };
+        decide(Some(&policy()), tally, ended, None, SystemTime::now())
     }
 
     #[test]
     fn backoff_doubles_and_saturates() {
         let p = policy();
-        assert_eq!(p.backoff_before(1), Duration::from_millis(100));
-        assert_eq!(p.backoff_before(2), Duration::from_millis(200));
-        assert_eq!(p.backoff_before(4), Duration::from_millis(800));
+        assert_eq!(p.backoff_before(1), ms(100));
+        assert_eq!(p.backoff_before(2), ms(200));
+        assert_eq!(p.backoff_before(4), ms(800));
         assert!(p.backoff_before(200) >= Duration::from_secs(1 << 20));
     }
 
     #[test]
+    fn only_failures_before_a_response_repeat_with_the_backoff() {
+        for code in [
+            ErrorCode::ECONNREFUSED,
+            ErrorCode::ECONNRESET,
+            ErrorCode::EPIPE,
+        ] {
+            assert_eq!(with_policy(0, failed(code, false)), Resend::After(ms(100)));
+            assert_eq!(with_policy(2, failed(code, false)), Resend::After(ms(400)));
+        }
+        for code in [
+            ErrorCode::ENOTFOUND,
+            ErrorCode::ERR_TLS_CERT_INVALID,
+            ErrorCode::ABORT_ERR,
+            ErrorCode::ETIMEDOUT,
+            ErrorCode::ERR_PROXY,
+            ErrorCode::ERR_NETWORK,
+        ] {
+            assert_eq!(with_policy(0, failed(code, false)), Resend::No, "{code}");
+        }
+    }
+
+    #[test]
     fn only_429_and_503_ask_to_come_back() {
-        let p = policy();
-        let none = HeaderMap::new();
-        assert_eq!(p.wait_for_response(StatusCode::OK, &none, 1), None);
+        for status in [200, 301, 404, 500, 502] {
+            assert_eq!(
+                with_policy(0, answered(status, None)),
+                Resend::No,
+                "{status}"
+            );
+        }
+        assert_eq!(with_policy(1, answered(503, None)), Resend::After(ms(200)));
+        let two = HeaderValue::from_static("2");
         assert_eq!(
-            p.wait_for_response(StatusCode::INTERNAL_SERVER_ERROR, &none, 1),
-            None
+            with_policy(0, answered(429, Some(&two))),
+            Resend::After(Duration::from_secs(2))
         );
+        let six = HeaderValue::from_static("6");
         assert_eq!(
-            p.wait_for_response(StatusCode::SERVICE_UNAVAILABLE, &none, 2),
-            Some(Duration::from_millis(200))
-        );
-        assert_eq!(
-            p.wait_for_response(StatusCode::TOO_MANY_REQUESTS, &with_retry_after("2"), 1),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
-            p.wait_for_response(StatusCode::TOO_MANY_REQUESTS, &with_retry_after("6"), 1),
-            None,
+            with_policy(0, answered(429, Some(&six))),
+            Resend::No,
             "longer than the cap: the response is the result"
+        );
+        let unreadable = HeaderValue::from_static("soon");
+        assert_eq!(
+            with_policy(0, answered(503, Some(&unreadable))),
+            Resend::After(ms(100)),
+            "an unreadable Retry-After: the backoff"
         );
     }
 
     #[test]
     fn retry_after_dates() {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        let later = with_retry_after("Sun, 06 Nov 1994 08:49:40 GMT");
-        assert_eq!(retry_after(&later, now), Some(Duration::from_secs(3)));
-        let past = with_retry_after("Sun, 06 Nov 1994 08:49:30 GMT");
-        assert_eq!(retry_after(&past, now), Some(Duration::ZERO));
-        assert_eq!(retry_after(&with_retry_after("soon"), now), None);
+        let later = HeaderValue::from_static("Sun, 06 Nov 1994 08:49:40 GMT");
+        assert_eq!(retry_after_wait(&later, now), Some(Duration::from_secs(3)));
+        let past = HeaderValue::from_static("Sun, 06 Nov 1994 08:49:30 GMT");
+        assert_eq!(retry_after_wait(&past, now), Some(Duration::ZERO));
+        let tally = Tally::default();
+        let ended = answered(503, Some(&later));
+        let resend = decide(Some(&policy()), tally, ended, None, now);
+        assert_eq!(resend, Resend::After(Duration::from_secs(3)));
     }
 
     #[test]
-    fn sends_count_repeats_up_to_the_limit_and_the_deadline() {
-        let reset = UploadError::new(ErrorCode::ECONNRESET, "x");
-        let mut sends = Sends::new(Some(policy()), None);
+    fn repeats_stop_at_the_limit_and_before_the_deadline() {
+        let reset = failed(ErrorCode::ECONNRESET, false);
+        assert_eq!(with_policy(3, reset), Resend::No, "limit 3");
+        let tally = Tally::default();
+        let now = SystemTime::now();
+        let p = Some(&policy());
         assert_eq!(
-            sends.after_failure(&reset, false),
-            Some(Duration::from_millis(100))
+            decide(p, tally, reset, Some(ms(101)), now),
+            Resend::After(ms(100))
         );
         assert_eq!(
-            sends.after_failure(&reset, false),
-            Some(Duration::from_millis(200))
+            decide(p, tally, reset, Some(ms(100)), now),
+            Resend::No,
+            "ends at it"
         );
-        assert_eq!(
-            sends.after_failure(&reset, false),
-            Some(Duration::from_millis(400))
-        );
-        assert_eq!(sends.after_failure(&reset, false), None, "limit 3");
-        assert_eq!(sends.attempts(), Some(4));
+        let two = HeaderValue::from_static("2");
+        let later = answered(429, Some(&two));
+        assert_eq!(decide(p, tally, later, Some(ms(1999)), now), Resend::No);
+        let unlimited = RetryPolicy {
+            limit: u32::MAX,
+            ..policy()
+        };
+        let many = Tally {
+            repeats: 1000,
+            resent_stale: false,
+        };
+        let ended = decide(Some(&unlimited), many, reset, Some(ms(1)), now);
+        assert_eq!(ended, Resend::No, "a saturated backoff never fits");
+    }
 
-        let soon = Instant::now() + Duration::from_millis(150);
-        let mut sends = Sends::new(Some(policy()), Some(soon));
+    #[test]
+    fn a_stale_pooled_connection_is_sent_again_once_at_once_with_or_without_retry() {
+        let now = SystemTime::now();
+        for code in [ErrorCode::ECONNRESET, ErrorCode::EPIPE] {
+            let stale = failed(code, true);
+            let fresh = Tally::default();
+            assert_eq!(decide(None, fresh, stale, None, now), Resend::Stale);
+            let zero_left = Some(Duration::ZERO);
+            assert_eq!(decide(None, fresh, stale, zero_left, now), Resend::Stale);
+            let spent = Tally {
+                repeats: 0,
+                resent_stale: true,
+            };
+            assert_eq!(decide(None, spent, stale, None, now), Resend::No);
+            let p = Some(&policy());
+            assert_eq!(decide(p, spent, stale, None, now), Resend::After(ms(100)));
+        }
+        let refused = failed(ErrorCode::ECONNREFUSED, true);
         assert_eq!(
-            sends.after_failure(&reset, false),
-            Some(Duration::from_millis(100))
+            decide(None, Tally::default(), refused, None, now),
+            Resend::No
         );
+        let new_connection = failed(ErrorCode::ECONNRESET, false);
         assert_eq!(
-            sends.after_failure(&reset, false),
-            None,
-            "200 ms would pass the deadline"
+            decide(None, Tally::default(), new_connection, None, now),
+            Resend::No
         );
     }
 
     #[test]
-    fn a_stale_pooled_connection_is_sent_again_once_without_retry() {
-        let reset = UploadError::new(ErrorCode::ECONNRESET, "x");
-        let mut sends = Sends::new(None, None);
-        assert_eq!(sends.after_failure(&reset, true), Some(Duration::ZERO));
-        assert_eq!(sends.after_failure(&reset, true), None);
+    fn sends_count_the_attempts() {
+        let reset = failed(ErrorCode::ECONNRESET, false);
+        let mut sends = Sends::new(Some(policy()), Deadline::none());
         assert_eq!(
-            sends.attempts(),
+            sends.after(failed(ErrorCode::ECONNRESET, true)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(sends.after(reset), Some(ms(100)));
+        assert_eq!(sends.after(reset), Some(ms(200)));
+        assert_eq!(sends.after(reset), Some(ms(400)));
+        assert_eq!(sends.after(reset), None, "limit 3");
+        assert_eq!(sends.attempts(), Some(5));
+
+        let soon = Deadline::new(Instant::now(), Some(ms(150)));
+        let mut sends = Sends::new(Some(policy()), soon);
+        assert_eq!(sends.after(reset), Some(ms(100)));
+        assert_eq!(sends.after(reset), None, "200 ms would pass the deadline");
+
+        let mut without = Sends::new(None, Deadline::none());
+        assert_eq!(
+            without.after(failed(ErrorCode::EPIPE, true)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            without.attempts(),
             None,
             "no retry option: no attempts in the result"
         );
-    }
-
-    #[test]
-    fn only_failures_before_a_response_repeat() {
-        let p = policy();
-        for code in [
-            ErrorCode::ECONNREFUSED,
-            ErrorCode::ECONNRESET,
-            ErrorCode::EPIPE,
-        ] {
-            assert!(p.may_repeat_failure(&UploadError::new(code, "x")));
-        }
-        for code in [
-            ErrorCode::ENOTFOUND,
-            ErrorCode::ERR_TLS_CERT_INVALID,
-            ErrorCode::ABORT_ERR,
-        ] {
-            assert!(!p.may_repeat_failure(&UploadError::new(code, "x")));
-        }
     }
 }

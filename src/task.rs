@@ -1,7 +1,10 @@
 //! The native `UploadTask` class: starts the upload future, cancels it, and holds its listeners.
 
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use napi::bindgen_prelude::PromiseRaw;
@@ -14,10 +17,10 @@ use crate::error::UploadError;
 use crate::listeners::{HeadersEvent, Listener, Listeners};
 use crate::options::UploadRequest;
 use crate::progress::ProgressEvent;
-use crate::response::UploadOutcome;
+use crate::response::{UploadOutcome, UploadSuccess};
 use crate::upload::run_upload;
 
-/// One upload. `uploadFile` in `index.js` wraps it; use it directly only for the low-level API:
+/// One upload. `uploadFile` in `lib/upload-file.js` wraps it; use it directly only for the low-level API:
 /// `start` once, listeners by id, `abort` at any time.
 #[napi]
 pub struct UploadTask {
@@ -66,14 +69,11 @@ impl UploadTask {
             .validate()
             .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)));
         env.spawn_future(async move {
-            let result = match prepared {
-                Ok((pooled, plan)) => {
-                    run_upload(plan, pooled, listeners.clone(), token, created).await
-                }
-                Err(err) => Err(err),
+            let work = async {
+                let (pooled, plan) = prepared?;
+                run_upload(plan, pooled, listeners.clone(), token, created).await
             };
-            listeners.close();
-            Ok(UploadOutcome::from(result))
+            Ok(settle(work, &listeners).await)
         })
     }
 
@@ -109,5 +109,109 @@ impl UploadTask {
     #[napi]
     pub fn off_headers_received(&self, id: Option<u32>) {
         self.listeners.remove_headers(id)
+    }
+}
+
+/// Runs an upload's `work` to its outcome and closes its listeners. A panic in the work (a bug),
+/// while it runs or when it is dropped, settles the task with `ERR_INTERNAL` instead of leaving
+/// its promise pending forever; the panic's message still goes to stderr through the process's
+/// panic hook, which belongs to the host, not to this addon.
+async fn settle(
+    work: impl Future<Output = Result<UploadSuccess, UploadError>>,
+    listeners: &Listeners,
+) -> UploadOutcome {
+    let mut work = Box::pin(work);
+    let result = poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(_panic) => Poll::Ready(Err(UploadError::internal("the upload panicked"))),
+        },
+    )
+    .await;
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(work)));
+    let result = dropped.map_or_else(
+        |_panic| Err(UploadError::internal("ending the upload panicked")),
+        |()| result,
+    );
+    listeners.close();
+    UploadOutcome::from(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn a_bug() -> Result<UploadSuccess, UploadError> {
+        panic!("a bug in the upload's work")
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_the_work_settles_with_err_internal() {
+        let listeners = Listeners::default();
+        let outcome = settle(async { a_bug() }, &listeners).await;
+        let UploadOutcome::Failure { code, reason, .. } = outcome else {
+            panic!("a panic settled as a success");
+        };
+        assert_eq!(code, ErrorCode::ERR_INTERNAL);
+        assert!(reason.contains("please report it"), "{reason}");
+    }
+
+    #[tokio::test]
+    async fn a_panic_after_a_wait_settles_too() {
+        let listeners = Listeners::default();
+        let work = async {
+            tokio::task::yield_now().await;
+            a_bug()
+        };
+        let outcome = settle(work, &listeners).await;
+        assert!(matches!(
+            outcome,
+            UploadOutcome::Failure {
+                code: ErrorCode::ERR_INTERNAL,
+                ..
+            }
+        ));
+        let ok = settle(async { Err(UploadError::abort()) }, &listeners).await;
+        assert!(matches!(
+            ok,
+            UploadOutcome::Failure {
+                code: ErrorCode::ABORT_ERR,
+                ..
+            }
+        ));
+    }
+
+    /// A work that ends at once and panics when it is dropped.
+    struct PanicsOnDrop;
+
+    impl Future for PanicsOnDrop {
+        type Output = Result<UploadSuccess, UploadError>;
+
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> Poll<Self::Output> {
+            Poll::Ready(Err(UploadError::abort()))
+        }
+    }
+
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("a bug in a destructor");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_ending_the_work_settles_with_err_internal() {
+        let listeners = Listeners::default();
+        let outcome = settle(PanicsOnDrop, &listeners).await;
+        assert!(matches!(
+            outcome,
+            UploadOutcome::Failure {
+                code: ErrorCode::ERR_INTERNAL,
+                ..
+            }
+        ));
     }
 }

@@ -1,30 +1,27 @@
-//! The upload future: open the file, send the multipart body (again for a 307/308 redirect or a
-//! retry, from a re-opened file), follow redirects, deliver the headers, read the response;
-//! raced against `abort()`, the deadline and the idle watchdog.
+//! The upload future: a loop of attempts (`attempt.rs`), each classified by the redirect rules
+//! (`redirect.rs`) and the retry rules (`retry.rs`), then the final response delivered and read;
+//! raced against `abort()`, the deadline (`deadline.rs`) and the idle watchdog (`activity.rs`).
 
-use std::future::{pending, poll_fn, Future};
-use std::pin::pin;
+use std::future::pending;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, COOKIE, LOCATION};
-use reqwest::{Method, Response, StatusCode, Url};
-use tokio_util::either::Either;
-use tokio_util::sync::{CancellationToken, DropGuard};
+use reqwest::header::{LOCATION, RETRY_AFTER};
+use reqwest::{Response, Version};
+use tokio_util::sync::CancellationToken;
 
-use crate::activity::{Activity, Phase};
-use crate::body::UploadBody;
-use crate::environment::{Pooled, ProxyChoice};
-use crate::error::{ErrorCode, UploadError};
-use crate::file_reader::{FileCloser, FileSource};
+use crate::activity::Activity;
+use crate::attempt::{Attempts, Seen};
+use crate::clients::Pooled;
+use crate::deadline::Deadline;
+use crate::error::UploadError;
 use crate::listeners::{HeadersEvent, Listeners};
-use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
-use crate::profile::{Clock, Observed};
-use crate::progress::ProgressReporter;
+use crate::phase::Phase;
+use crate::profile::{self, Clock};
+use crate::redirect::{self, Hop};
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
-use crate::retry::Sends;
-use crate::reuse::watch_connecting;
+use crate::retry::{Ended, Sends};
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
 /// (counted from `started`, the task's creation).
@@ -35,13 +32,7 @@ pub async fn run_upload(
     token: CancellationToken,
     started: Instant,
 ) -> Result<UploadSuccess, UploadError> {
-    let deadline = plan.timeout.and_then(|t| started.checked_add(t));
-    let timer = async move {
-        match deadline {
-            Some(at) => tokio::time::sleep_until(at.into()).await,
-            None => pending::<()>().await,
-        }
-    };
+    let deadline = Deadline::new(started, plan.timeout);
     let activity = Arc::new(Activity::new());
     let idle_timeout = plan.idle_timeout;
     let watchdog = async {
@@ -50,147 +41,143 @@ pub async fn run_upload(
             None => pending::<Phase>().await,
         }
     };
-    let work = send(
-        plan,
-        client,
-        listeners,
-        activity.clone(),
-        token.clone(),
-        deadline,
-    );
+    let work = upload(plan, client, listeners, activity.clone(), &token, deadline);
     tokio::select! {
         biased;
         _ = token.cancelled() => Err(UploadError::abort()),
-        _ = timer => Err(UploadError::timeout(activity.phase())),
+        _ = deadline.passed() => Err(UploadError::timeout(activity.phase())),
         phase = watchdog => Err(UploadError::timeout(phase)),
         result = work => result,
     }
 }
 
-async fn send(
+/// The story of one upload: open the file, then send attempts until one's response is the
+/// result (following redirects, sending again as the retry rules say), then deliver that
+/// response's headers and read its body.
+async fn upload(
     plan: UploadPlan,
     pooled: Pooled,
     listeners: Arc<Listeners>,
     activity: Arc<Activity>,
-    token: CancellationToken,
-    deadline: Option<Instant>,
+    token: &CancellationToken,
+    deadline: Deadline,
 ) -> Result<UploadSuccess, UploadError> {
     let clock = plan.profile.then(Clock::now);
-    let content_type = plan
-        .file_content_type
-        .clone()
-        .unwrap_or_else(|| content_type_for(&plan.file_name, &plan.file_path));
-    let mut source = Some(FileSource::open(plan.file_path.clone()).await?);
-    let file_len = source.as_ref().map_or(0, FileSource::len);
-    let layout = MultipartLayout::new(
-        random_boundary(),
-        &plan.form_fields,
-        &plan.field_name,
-        &plan.file_name,
-        &content_type,
-    );
-    let mut headers = plan.headers.clone();
-    let request_content_type = HeaderValue::from_str(&layout.content_type())
-        .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
-    headers.insert(CONTENT_TYPE, request_content_type);
-    let body_token = token.child_token();
-    let mut stop = Stop {
-        _body: body_token.clone().drop_guard(),
-        files: Vec::with_capacity(2),
-        attempt: None,
-    };
-    let total = layout.content_length(file_len);
-    let proxied = plan.client.proxy != ProxyChoice::None;
-    let client = &pooled.client;
-
-    let mut hop = Hop::first(plan.url.clone(), headers);
-    let mut redirects: Option<(Instant, Instant)> = None;
-    let mut followed: u32 = 0;
+    let (mut attempts, mut hop) =
+        Attempts::open(&plan, pooled, listeners.clone(), activity.clone(), token).await?;
     let mut sends = Sends::new(plan.retry, deadline);
-    let (response, fetch_start, connecting) = loop {
-        // What an earlier request of this upload still sends (a server that answered a redirect,
-        // 429 or 503 before reading the whole body) stops now: its body ends and its file closes.
-        stop.end_attempt();
-        // With HTTP/2 offered, wait while another upload opens the first connection to the origin.
-        let first_turn = match (&pooled.first, hop.url.scheme()) {
-            (Some(first), "https") if hop.with_body => first.turn(&hop.url).await,
-            _ => None,
-        };
-        let fetch_start = Instant::now();
-        let request = if hop.with_body {
-            let file = match source.take() {
-                Some(file) => file,
-                None => FileSource::reopen(&plan.file_path, file_len).await?,
-            };
-            let attempt_token = body_token.child_token();
-            stop.attempt = Some(attempt_token.clone());
-            stop.files.push(file.closer());
-            // A body sent again reports its progress from 0 again.
-            let progress = Arc::new(ProgressReporter::new(total, listeners.clone()));
-            let body = UploadBody::new(
-                layout.clone(),
-                file,
-                progress.clone(),
-                activity.clone(),
-                attempt_token,
-            )
-            .paced(plan.max_bytes_per_second);
-            let request = client
-                .request(hop.method.clone(), hop.url.clone())
-                .headers(hop.headers.clone())
-                .body(reqwest::Body::wrap(body))
-                .send();
-            Either::Left(alongside(
-                request,
-                async move { progress.trailing_edge().await },
-            ))
-        } else {
-            let request = client
-                .request(hop.method.clone(), hop.url.clone())
-                .headers(hop.headers.clone())
-                .send();
-            Either::Right(request)
-        };
-        let opening = async {
-            if let Some(turn) = first_turn {
-                activity.body_moves().await;
-                turn.connected();
+    let mut redirects = Redirects::default();
+    let (response, seen) = loop {
+        let sent = attempts.send(&hop).await?;
+        let reused = sent.seen.connecting.reused();
+        match next_step(sent.result, reused, &hop, &plan, &redirects, &mut sends)? {
+            Step::Result(response) => break (response, sent.seen),
+            Step::Follow(next) => {
+                redirects.followed(sent.seen.fetch_start);
+                hop = next;
             }
-        };
-        let (result, connecting) = watch_connecting(alongside(request, opening)).await;
-        let result = result.map_err(if proxied {
-            UploadError::from_proxied_http
-        } else {
-            UploadError::from_http
-        });
-        let response = match result {
-            Ok(response) => response,
-            Err(err) => match sends.after_failure(&err, connecting.reused()) {
-                Some(wait) => {
-                    activity.waiting(tokio::time::sleep(wait)).await;
-                    continue;
-                }
-                None => return Err(err),
-            },
-        };
-        if let Some(next) = hop.redirect(&response, plan.max_redirects, followed)? {
-            followed += 1;
-            redirects = Some((
-                redirects.map_or(fetch_start, |(start, _)| start),
-                Instant::now(),
-            ));
-            hop = next;
-            continue;
+            Step::Again(wait) => activity.waiting(tokio::time::sleep(wait)).await,
         }
-        if let Some(wait) = sends.after_response(&response) {
-            drop(response);
-            activity.waiting(tokio::time::sleep(wait)).await;
-            continue;
-        }
-        break (response, fetch_start, connecting);
     };
+    let received = receive(response, &plan, &listeners, &activity).await?;
+    let profile = clock.map(|clock| received.observed(&redirects, seen).profile(&clock));
+    Ok(UploadSuccess {
+        status_code: received.status_code,
+        data: String::from_utf8(received.bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        header: received.header,
+        cookies: received.cookies,
+        profile,
+        attempts: sends.attempts(),
+    })
+}
 
-    let response_start = Instant::now();
+/// What follows an attempt.
+enum Step {
+    /// Its response is the result.
+    Result(Response),
+    /// A redirect to this request.
+    Follow(Hop),
+    /// The upload is sent again after this wait.
+    Again(Duration),
+}
+
+/// Classifies what an attempt to `hop` got (`reused`: on a connection the pool certainly
+/// reused): a failure is the result unless the retry rules send the upload again; a response is
+/// followed when it is a redirect, sent again when the retry rules say so, else the result.
+fn next_step(
+    result: Result<Response, UploadError>,
+    reused: bool,
+    hop: &Hop,
+    plan: &UploadPlan,
+    redirects: &Redirects,
+    sends: &mut Sends,
+) -> Result<Step, UploadError> {
+    let response = match result {
+        Ok(response) => response,
+        Err(err) => {
+            let ended = Ended::Failed {
+                code: err.code,
+                reused,
+            };
+            return sends.after(ended).map(Step::Again).ok_or(err);
+        }
+    };
+    let (status, headers) = (response.status(), response.headers());
+    let location = headers.get(LOCATION);
+    if let Some(next) =
+        redirect::follow(hop, status, location, plan.max_redirects, redirects.count)?
+    {
+        return Ok(Step::Follow(next));
+    }
+    let retry_after = headers.get(RETRY_AFTER);
+    if let Some(wait) = sends.after(Ended::Answered {
+        status,
+        retry_after,
+    }) {
+        return Ok(Step::Again(wait));
+    }
+    Ok(Step::Result(response))
+}
+
+/// The redirects an upload followed.
+#[derive(Debug, Default)]
+struct Redirects {
+    count: u32,
+    /// The first redirected request's start and the last redirect's head, when any.
+    span: Option<(Instant, Instant)>,
+}
+
+impl Redirects {
+    /// Counts a redirect answered now to a request that started at `fetch_start`.
+    fn followed(&mut self, fetch_start: Instant) {
+        self.count += 1;
+        let first = self.span.map_or(fetch_start, |(start, _)| start);
+        self.span = Some((first, Instant::now()));
+    }
+}
+
+/// The final response, delivered and read.
+struct Received {
+    status_code: u32,
+    header: serde_json::Value,
+    cookies: Vec<String>,
+    bytes: Vec<u8>,
+    peer: Option<std::net::SocketAddr>,
+    version: Version,
+    start: Instant,
+    end: Instant,
+}
+
+/// Delivers the final response's headers (after the final progress event has run in
+/// JavaScript, `Listeners::deliver_headers`) and reads its body.
+async fn receive(
+    response: Response,
+    plan: &UploadPlan,
+    listeners: &Listeners,
+    activity: &Activity,
+) -> Result<Received, UploadError> {
+    let start = Instant::now();
     activity.moved(Phase::receive);
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
@@ -199,178 +186,36 @@ async fn send(
             header: header.clone(),
         })
         .await;
-
     let status_code = u32::from(response.status().as_u16());
     let peer = response.remote_addr();
     let version = response.version();
-    let bytes = read_body(response, plan.max_response_bytes, &activity).await?;
-    let profile = clock.map(|clock| {
-        Observed {
-            redirects,
-            fetch_start,
-            connecting,
-            body_end: hop.with_body.then(|| activity.body_end()).flatten(),
-            response_start,
-            response_end: Instant::now(),
-            peer,
-            version,
-            sent: if hop.with_body { total } else { 0 },
-            received: bytes.len() as u64,
-        }
-        .profile(&clock)
-    });
-    Ok(UploadSuccess {
+    let bytes = read_body(response, plan.max_response_bytes, activity).await?;
+    Ok(Received {
         status_code,
-        data: String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         header,
         cookies,
-        profile,
-        attempts: sends.attempts(),
+        bytes,
+        peer,
+        version,
+        start,
+        end: Instant::now(),
     })
 }
 
-/// One request of an upload's chain of redirects: where it goes, how, and with which headers.
-struct Hop {
-    url: Url,
-    method: Method,
-    headers: HeaderMap,
-    /// Whether it carries the file (a POST, or a 307/308 of one).
-    with_body: bool,
-}
-
-impl Hop {
-    /// The upload's own request: a POST with the file.
-    fn first(url: Url, headers: HeaderMap) -> Self {
-        Hop {
-            url,
-            method: Method::POST,
-            headers,
-            with_body: true,
+impl Received {
+    /// What was observed of the request that got this response, for the profile.
+    fn observed(&self, redirects: &Redirects, seen: Seen) -> profile::Observed {
+        profile::Observed {
+            redirects: redirects.span,
+            fetch_start: seen.fetch_start,
+            connecting: seen.connecting,
+            body_end: seen.body.and_then(|body| body.end()),
+            response_start: self.start,
+            response_end: self.end,
+            peer: self.peer,
+            version: self.version,
+            sent: seen.sent,
+            received: self.bytes.len() as u64,
         }
     }
-
-    /// The request a redirect response asks for, as browsers follow it: 301 and 302 turn a POST
-    /// into a GET, 303 anything into a GET, both without the body; 307 and 308 repeat the
-    /// request, body and all. `None` when `response` is not a redirect to follow (not 3xx, no
-    /// usable `Location`, or following is off: `maxRedirects` 0); an error for one redirect too
-    /// many, or one from `https:` to `http:`. `Authorization` and `Cookie` are dropped when the
-    /// origin changes.
-    fn redirect(
-        &self,
-        response: &Response,
-        max_redirects: u32,
-        followed: u32,
-    ) -> Result<Option<Hop>, UploadError> {
-        let status = response.status();
-        let keeps_body = match status {
-            StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
-            StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER => false,
-            _ => return Ok(None),
-        };
-        if max_redirects == 0 {
-            return Ok(None);
-        }
-        let Some(next) = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|l| l.to_str().ok())
-            .and_then(|l| self.url.join(l).ok())
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-        else {
-            return Ok(None);
-        };
-        if followed >= max_redirects {
-            return Err(UploadError::new(
-                ErrorCode::ERR_TOO_MANY_REDIRECTS,
-                format!("too many redirects (maxRedirects is {max_redirects})"),
-            ));
-        }
-        if self.url.scheme() == "https" && next.scheme() == "http" {
-            return Err(UploadError::new(
-                ErrorCode::ERR_INSECURE_REDIRECT,
-                "redirect from https: to http: refused",
-            ));
-        }
-        let mut headers = self.headers.clone();
-        if self.url.origin() != next.origin() {
-            headers.remove(AUTHORIZATION);
-            headers.remove(COOKIE);
-        }
-        let (method, with_body) = if keeps_body {
-            (self.method.clone(), self.with_body)
-        } else {
-            let method = if status == StatusCode::SEE_OTHER || self.method == Method::POST {
-                Method::GET
-            } else {
-                self.method.clone()
-            };
-            (method, false)
-        };
-        if !with_body {
-            headers.remove(CONTENT_TYPE);
-        }
-        Ok(Some(Hop {
-            url: next,
-            method,
-            headers,
-            with_body,
-        }))
-    }
-}
-
-/// Ends the body when the upload ends, however it ends (settled, aborted, timed out): not one
-/// more byte is read or sent, the half-sent connection is closed rather than reused, and the
-/// file is closed at once, even while the connection still waits on a server that stopped
-/// reading (the connection itself then goes when the server reads, closes, or the TCP user
-/// timeout passes).
-struct Stop {
-    _body: DropGuard,
-    files: Vec<FileCloser>,
-    /// The body of the latest request that had one (its file is the last of `files`).
-    attempt: Option<CancellationToken>,
-}
-
-impl Stop {
-    /// Ends the body of the request before this one, if it is still being sent, and closes its
-    /// file.
-    fn end_attempt(&mut self) {
-        if let Some(token) = self.attempt.take() {
-            token.cancel();
-            if let Some(file) = self.files.last() {
-                file.close();
-            }
-        }
-    }
-}
-
-impl Drop for Stop {
-    fn drop(&mut self) {
-        for file in &self.files {
-            file.close();
-        }
-    }
-}
-
-/// Runs `main` to its end while also polling `side` (in the same task) until `side` ends.
-async fn alongside<F: Future>(main: F, side: impl Future<Output = ()>) -> F::Output {
-    let mut main = pin!(main);
-    let mut side = pin!(side);
-    let mut side_done = false;
-    poll_fn(|cx| {
-        if !side_done {
-            side_done = side.as_mut().poll(cx).is_ready();
-        }
-        main.as_mut().poll(cx)
-    })
-    .await
-}
-
-/// The file part's type: from the name the server sees, else from the path on disk.
-fn content_type_for(file_name: &str, file_path: &str) -> String {
-    let by_name = guess_content_type(file_name);
-    if by_name != "application/octet-stream" {
-        return by_name;
-    }
-    guess_content_type(file_path)
 }

@@ -42,7 +42,7 @@ fn emit(env: &Env, message: &str, code: &str) {
 }
 
 /// Reports a JavaScript callback that threw: `source` names it, `detail` is what it threw
-/// (its stack, or the value as text). For `index.js`; it never throws.
+/// (its stack, or the value as text). For `lib/upload-file.js`; it never throws.
 #[napi]
 #[cfg_attr(test, allow(dead_code))] // only JavaScript calls it
 pub fn report_callback_error(env: Env, source: String, detail: String) {

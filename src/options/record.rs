@@ -261,7 +261,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Count(DEFAULT_MAX_REDIRECTS),
         rule: "a non-negative integer; `Infinity` (or more than 2^32 − 1): no limit; `0`: none, the 3xx is the result; anything else `ERR_INVALID_ARG_VALUE`",
         cli: &["--max-redirs", "--max-redirects"],
-        doc: "redirects followed as browsers follow them: 301/302/303 become a `GET` without body, 307/308 send the file again, re-read from disk (progress starts again from 0); `Authorization` and `Cookie` stay with their origin; `https:` → `http:` is refused. `0`: the 3xx is the result",
+        doc: "redirects followed as browsers follow them: 301/302/303 become a `GET` without body, 307/308 send the file again, re-read from disk (progress starts again from 0); `Authorization`, `Cookie`, `Cookie2`, `Proxy-Authorization` and `WWW-Authenticate` stay with their origin; `https:` → `http:` is refused. `0`: the 3xx is the result",
         see: Some("2.1"),
     },
     Record {
@@ -480,7 +480,7 @@ mod tests {
         assert_eq!(by_name("retry.limit").default, "`2`");
         assert!(by_name("url").required && !by_name("fileName").required);
         assert_eq!(by_name("proxy").r#type, "stringOrFalse");
-        assert_eq!(by_name("proxy").cli, ["--proxy", "--no-proxy"]);
+        assert_eq!(by_name("proxy").cli, ["-x, --proxy", "--no-proxy"]);
         assert_eq!(by_name("retry").see.as_deref(), Some("2.3"));
         // The words of the number rules are those of the reader's constants.
         let rate = by_name("maxBytesPerSecond");

@@ -1,0 +1,259 @@
+//! One attempt of an upload: one request (the first, a redirect's, or a repeat) to the [`Hop`]
+//! it goes to, carrying the file from a freshly opened [`FileSource`] when it has a body, sent
+//! and watched, with what was observed of it. The attempts of one upload share [`Attempts`]:
+//! the multipart layout, the client, and the [`Stop`] that ends an earlier attempt's body.
+
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::{RequestBuilder, Response};
+use tokio_util::either::Either;
+use tokio_util::sync::{CancellationToken, DropGuard};
+
+use crate::activity::Activity;
+use crate::body::UploadBody;
+use crate::body_signals::BodySignals;
+use crate::clients::Pooled;
+use crate::error::{ErrorCode, UploadError};
+use crate::file_reader::{FileCloser, FileSource};
+use crate::listeners::Listeners;
+use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
+use crate::options::UploadPlan;
+use crate::proxy::ProxyChoice;
+use crate::redirect::Hop;
+use crate::reuse::{watch_connecting, Connecting};
+use crate::warmup::FirstTurn;
+
+/// What one attempt got, and what was observed of it.
+pub struct Sent {
+    /// The response, or the failure before one.
+    pub result: Result<Response, UploadError>,
+    /// What was observed of the request.
+    pub seen: Seen,
+}
+
+/// What was observed of one request (for `enableProfile` and the retry rules).
+#[derive(Clone)]
+pub struct Seen {
+    /// When it was handed to the client.
+    pub fetch_start: Instant,
+    /// What the connector did for it (nothing: a reused connection).
+    pub connecting: Connecting,
+    /// Its body's signals; `None` without a body.
+    pub body: Option<Arc<BodySignals>>,
+    /// Its body's length; `0` without a body.
+    pub sent: u64,
+}
+
+/// What the attempts of one upload share.
+pub struct Attempts {
+    pooled: Pooled,
+    listeners: Arc<Listeners>,
+    activity: Arc<Activity>,
+    layout: MultipartLayout,
+    file_path: String,
+    file_len: u64,
+    /// The file as opened for the first attempt, until that attempt takes it.
+    opened: Option<FileSource>,
+    max_bytes_per_second: Option<f64>,
+    proxied: bool,
+    stop: Stop,
+}
+
+impl Attempts {
+    /// Opens the file and lays out the multipart body for `plan`; returns them with the first
+    /// request (a POST of the caller's headers and the multipart `Content-Type`). Every body
+    /// ends when `token` is cancelled or the attempts are dropped.
+    pub async fn open(
+        plan: &UploadPlan,
+        pooled: Pooled,
+        listeners: Arc<Listeners>,
+        activity: Arc<Activity>,
+        token: &CancellationToken,
+    ) -> Result<(Attempts, Hop), UploadError> {
+        let content_type = plan
+            .file_content_type
+            .clone()
+            .unwrap_or_else(|| content_type_for(&plan.file_name, &plan.file_path));
+        let opened = FileSource::open(plan.file_path.clone()).await?;
+        let layout = MultipartLayout::new(
+            random_boundary(),
+            &plan.form_fields,
+            &plan.field_name,
+            &plan.file_name,
+            &content_type,
+        );
+        let mut headers = plan.headers.clone();
+        let request_content_type = HeaderValue::from_str(&layout.content_type())
+            .map_err(|e| UploadError::new(ErrorCode::ERR_NETWORK, e.to_string()))?;
+        headers.insert(CONTENT_TYPE, request_content_type);
+        let attempts = Attempts {
+            pooled,
+            listeners,
+            activity,
+            layout,
+            file_path: plan.file_path.clone(),
+            file_len: opened.len(),
+            opened: Some(opened),
+            max_bytes_per_second: plan.max_bytes_per_second,
+            proxied: plan.client.proxy != ProxyChoice::None,
+            stop: Stop::new(token.child_token()),
+        };
+        Ok((attempts, Hop::first(plan.url.clone(), headers)))
+    }
+
+    /// Sends one request to `hop`: ends the body of the request before it (a server that
+    /// answered a redirect, 429 or 503 before reading the whole body), waits for the HTTP/2
+    /// first turn, builds the request (a body sends the file again from its start, from a
+    /// re-opened file whose size must not have changed) and sends it.
+    pub async fn send(&mut self, hop: &Hop) -> Result<Sent, UploadError> {
+        self.stop.end_attempt();
+        let first_turn = self.first_turn(hop).await;
+        let fetch_start = Instant::now();
+        let request = self
+            .pooled
+            .client
+            .request(hop.method.clone(), hop.url.clone())
+            .headers(hop.headers.clone());
+        let mut seen = Seen {
+            fetch_start,
+            connecting: Connecting::default(),
+            body: None,
+            sent: 0,
+        };
+        let request = if hop.with_body {
+            let body = self.body().await?;
+            seen.sent = body.content_length();
+            seen.body = Some(body.signals());
+            Either::Left(with_body(request, body))
+        } else {
+            Either::Right(request.send())
+        };
+        let signals = seen.body.clone();
+        let opening = async move {
+            if let (Some(turn), Some(signals)) = (first_turn, signals) {
+                signals.moves().await;
+                turn.connected();
+            }
+        };
+        let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        seen.connecting = connecting;
+        let result = result.map_err(if self.proxied {
+            UploadError::from_proxied_http
+        } else {
+            UploadError::from_http
+        });
+        Ok(Sent { result, seen })
+    }
+
+    /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another
+    /// upload opens the first connection to it; `Some` when this one opens it.
+    async fn first_turn(&self, hop: &Hop) -> Option<FirstTurn> {
+        match (&self.pooled.first, hop.url.scheme()) {
+            (Some(first), "https") if hop.with_body => first.turn(&hop.url).await,
+            _ => None,
+        }
+    }
+
+    /// The body of the next request: the file opened for the first one, else opened again.
+    async fn body(&mut self) -> Result<UploadBody, UploadError> {
+        let file = match self.opened.take() {
+            Some(file) => file,
+            None => FileSource::reopen(&self.file_path, self.file_len).await?,
+        };
+        let token = self.stop.begin_attempt(file.closer());
+        let body = UploadBody::new(
+            self.layout.clone(),
+            file,
+            self.listeners.clone(),
+            self.activity.clone(),
+            token,
+        );
+        Ok(body.paced(self.max_bytes_per_second))
+    }
+}
+
+/// `request` with `body`, sent, while the body's progress throttle reports what it holds back.
+async fn with_body(request: RequestBuilder, body: UploadBody) -> reqwest::Result<Response> {
+    let progress = body.progress();
+    let sent = request.body(reqwest::Body::wrap(body)).send();
+    alongside(sent, async move { progress.trailing_edge().await }).await
+}
+
+/// Ends the body when the upload ends, however it ends (settled, aborted, timed out): not one
+/// more byte is read or sent, the half-sent connection is closed rather than reused, and the
+/// file is closed at once, even while the connection still waits on a server that stopped
+/// reading (the connection itself then goes when the server reads, closes, or the TCP user
+/// timeout passes).
+struct Stop {
+    body: CancellationToken,
+    _guard: DropGuard,
+    files: Vec<FileCloser>,
+    /// The body of the latest request that had one (its file is the last of `files`).
+    attempt: Option<CancellationToken>,
+}
+
+impl Stop {
+    /// Ends every body when `body` is cancelled or this is dropped.
+    fn new(body: CancellationToken) -> Self {
+        Stop {
+            _guard: body.clone().drop_guard(),
+            body,
+            files: Vec::with_capacity(2),
+            attempt: None,
+        }
+    }
+
+    /// The token of the body of a new request, whose file `closer` closes.
+    fn begin_attempt(&mut self, closer: FileCloser) -> CancellationToken {
+        let token = self.body.child_token();
+        self.attempt = Some(token.clone());
+        self.files.push(closer);
+        token
+    }
+
+    /// Ends the body of the request before this one, if it is still being sent, and closes its
+    /// file.
+    fn end_attempt(&mut self) {
+        if let Some(token) = self.attempt.take() {
+            token.cancel();
+            if let Some(file) = self.files.last() {
+                file.close();
+            }
+        }
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        for file in &self.files {
+            file.close();
+        }
+    }
+}
+
+/// Runs `main` to its end while also polling `side` (in the same task) until `side` ends.
+async fn alongside<F: Future>(main: F, side: impl Future<Output = ()>) -> F::Output {
+    let mut main = pin!(main);
+    let mut side = pin!(side);
+    let mut side_done = false;
+    poll_fn(|cx| {
+        if !side_done {
+            side_done = side.as_mut().poll(cx).is_ready();
+        }
+        main.as_mut().poll(cx)
+    })
+    .await
+}
+
+/// The file part's type: from the name the server sees, else from the path on disk.
+fn content_type_for(file_name: &str, file_path: &str) -> String {
+    let by_name = guess_content_type(file_name);
+    if by_name != "application/octet-stream" {
+        return by_name;
+    }
+    guess_content_type(file_path)
+}

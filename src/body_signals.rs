@@ -1,0 +1,86 @@
+//! What one request's body tells the rest of its attempt as its frames are handed over: that it
+//! moved (the connection is up and takes it: the HTTP/2 first turn, `warmup.rs`, ends there),
+//! and when its last byte went (`requestEnd` of `enableProfile`). The idle watch is apart
+//! (`activity.rs`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::Notify;
+
+/// The signals of one request's body.
+#[derive(Debug, Default)]
+pub struct BodySignals {
+    /// When the body's last byte was handed over.
+    end: Mutex<Option<Instant>>,
+    /// Woken at each frame handed over, once someone waits for that ([`BodySignals::moves`]):
+    /// the body's path pays one atomic load otherwise.
+    moving: Notify,
+    watched: AtomicBool,
+}
+
+impl BodySignals {
+    /// Records a frame handed over; `last` when it ends the body.
+    pub fn handed_over(&self, last: bool) {
+        if last {
+            *self.lock_end() = Some(Instant::now());
+        }
+        if self.watched.load(Ordering::Acquire) {
+            self.moving.notify_waiters();
+        }
+    }
+
+    /// Completes at the next frame handed over.
+    pub async fn moves(&self) {
+        let notified = self.moving.notified();
+        tokio::pin!(notified);
+        // Registered before the body is told to notify, so no frame is missed.
+        notified.as_mut().enable();
+        self.watched.store(true, Ordering::Release);
+        notified.await;
+    }
+
+    /// When the body's last byte was handed over, if it was.
+    pub fn end(&self) -> Option<Instant> {
+        *self.lock_end()
+    }
+
+    fn lock_end(&self) -> MutexGuard<'_, Option<Instant>> {
+        self.end
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_waiter_wakes_at_the_next_frame_and_the_end_is_recorded() {
+        let signals = Arc::new(BodySignals::default());
+        signals.handed_over(false);
+        assert_eq!(signals.end(), None, "not the last frame");
+        let waiter = tokio::spawn({
+            let signals = signals.clone();
+            async move { signals.moves().await }
+        });
+        // Frames until the waiter is registered and woken.
+        let woke = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                signals.handed_over(false);
+                if waiter.is_finished() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await;
+        assert!(woke.is_ok(), "the waiter woke on a frame");
+        signals.handed_over(true);
+        assert!(signals.end().is_some());
+    }
+}

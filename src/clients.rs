@@ -1,0 +1,177 @@
+//! The HTTP clients of one JavaScript environment: the default one, and up to
+//! [`OTHER_CLIENTS`] for uploads with other settings (`ca`, `enableHttp2`, a proxy), so that
+//! keep-alive connections are shared between the environment's uploads. A client is never
+//! shared between environments, so one never outlives the runtime it was built on.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use reqwest::redirect::Policy;
+use reqwest::{Certificate, Client, ClientBuilder};
+
+use crate::error::UploadError;
+use crate::proxy::{with_proxy, ProxyChoice};
+use crate::reuse::MarkNewConnections;
+use crate::warmup::FirstConnections;
+
+/// The default `User-Agent`, sent unless the caller sets one.
+const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
+
+/// How many header lines a response may have: as many as Node accepts (`maxHeadersCount`).
+const MAX_RESPONSE_HEADERS: usize = 2000;
+
+/// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the oldest
+/// goes first.
+const OTHER_CLIENTS: usize = 8;
+
+/// What sets one client apart from the default one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ClientKey {
+    /// Extra trusted roots (`ca`).
+    pub ca: ExtraRoots,
+    /// Whether HTTP/2 may be negotiated by ALPN (`enableHttp2`).
+    pub http2: bool,
+    /// The proxy (`proxy`, or the proxy variables').
+    pub proxy: ProxyChoice,
+}
+
+/// Extra trusted roots (`ca`): their PEM texts, which tell one client's settings from another's,
+/// and their certificates, parsed once.
+#[derive(Debug, Clone, Default)]
+pub struct ExtraRoots {
+    pems: Vec<String>,
+    certificates: Vec<Certificate>,
+}
+
+impl PartialEq for ExtraRoots {
+    fn eq(&self, other: &Self) -> bool {
+        self.pems == other.pems
+    }
+}
+
+impl Eq for ExtraRoots {}
+
+impl ExtraRoots {
+    /// The roots of the `ca` texts, each of which must hold at least one PEM certificate.
+    pub fn from_pem(pems: Vec<String>) -> Result<Self, UploadError> {
+        let mut certificates = Vec::new();
+        for pem in &pems {
+            match Certificate::from_pem_bundle(pem.as_bytes()) {
+                Ok(certs) if !certs.is_empty() => certificates.extend(certs),
+                _ => {
+                    return Err(UploadError::invalid_value(
+                        "parameter.ca should be PEM certificates (-----BEGIN CERTIFICATE-----)",
+                    ))
+                }
+            }
+        }
+        Ok(ExtraRoots { pems, certificates })
+    }
+}
+
+/// The clients of one environment: the default one, and one per other set of settings.
+pub struct Clients {
+    default: Pooled,
+    others: Mutex<VecDeque<(ClientKey, Pooled)>>,
+}
+
+/// A client, and for one that offers HTTP/2, its first connection per origin.
+#[derive(Clone)]
+pub struct Pooled {
+    /// The HTTP client.
+    pub client: Client,
+    /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
+    pub first: Option<Arc<FirstConnections>>,
+}
+
+impl Clients {
+    /// The clients of a new environment: the default one only.
+    pub fn new() -> reqwest::Result<Self> {
+        Ok(Clients {
+            default: Pooled {
+                client: configured().http1_only().build()?,
+                first: None,
+            },
+            others: Mutex::new(VecDeque::new()),
+        })
+    }
+
+    /// The client for an upload with these settings; the default client for the defaults.
+    pub fn client_for(&self, key: &ClientKey) -> Result<Pooled, UploadError> {
+        if *key == ClientKey::default() {
+            return Ok(self.default.clone());
+        }
+        let mut cache = self
+            .others
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, client)) = cache.iter().find(|(k, _)| k == key) {
+            return Ok(client.clone());
+        }
+        let client = Pooled {
+            client: build(key)?,
+            first: key.http2.then(Default::default),
+        };
+        if cache.len() == OTHER_CLIENTS {
+            cache.pop_front();
+        }
+        cache.push_back((key.clone(), client.clone()));
+        Ok(client)
+    }
+}
+
+/// A client with the settings of `key`.
+fn build(key: &ClientKey) -> Result<Client, UploadError> {
+    let mut builder = configured();
+    if key.http2 {
+        // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
+        builder = builder.http2_adaptive_window(true);
+    } else {
+        builder = builder.http1_only();
+    }
+    if !key.ca.certificates.is_empty() {
+        builder = builder.tls_certs_merge(key.ca.certificates.iter().cloned());
+    }
+    builder = with_proxy(builder, &key.proxy)?;
+    builder
+        .build()
+        .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
+}
+
+/// Keep-alive; no redirects (`upload.rs` follows them, since only it can re-open the file for a
+/// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
+/// on this thread, while JavaScript may be writing them); TLS verified against the system's
+/// roots (which honour `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines
+/// as Node takes, decoded from gzip, deflate, brotli and zstd (which are advertised in
+/// `Accept-Encoding` unless the caller sets that header). HTTP/1.1 only, unless the caller
+/// enables HTTP/2.
+fn configured() -> ClientBuilder {
+    Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(Policy::none())
+        .no_proxy()
+        .http1_max_headers(MAX_RESPONSE_HEADERS)
+        .gzip(true)
+        .deflate(true)
+        .brotli(true)
+        .zstd(true)
+        .tcp_nodelay(true)
+        .connector_layer(MarkNewConnections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_texts_without_a_certificate_are_refused() {
+        for bad in ["", "not a certificate", "-----BEGIN CERTIFICATE-----\n"] {
+            let err = ExtraRoots::from_pem(vec![bad.into()]).unwrap_err();
+            assert!(err.reason.contains("parameter.ca"), "{}", err.reason);
+        }
+        assert_eq!(
+            ExtraRoots::from_pem(Vec::new()).unwrap(),
+            ExtraRoots::default()
+        );
+    }
+}
