@@ -74,3 +74,27 @@ test('maxResponseBytes counts decoded bytes across members: a bomb in the second
   })
   t.is(exact.data, `${'a'.repeat(1000)}b`, 'exactly the limit, over two members')
 })
+
+test('an empty body is empty whatever its Content-Encoding says (a 204, an empty 200)', async (t) => {
+  for (const [status, coding] of [
+    [204, 'gzip'],
+    [200, 'gzip'],
+    [200, 'deflate'],
+    [200, 'br'],
+    [200, 'zstd'],
+  ]) {
+    const endpoint = server.endpoint({ status, headers: { 'Content-Encoding': coding }, body: '' })
+    const res = await resultOf(uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' }))
+    t.is(res.statusCode, status, coding)
+    t.is(res.data, '', `${status} ${coding}`)
+  }
+})
+
+test('a body that does not decode from its coding fails with ERR_NETWORK, saying so', async (t) => {
+  for (const body of [Buffer.from('not gzip at all'), zlib.gzipSync('cut short').subarray(0, 12)]) {
+    const endpoint = server.endpoint({ headers: { 'Content-Encoding': 'gzip' }, body })
+    const error = await failureOf(uploadFile({ url: endpoint.url, filePath: small.path, name: 'file' }))
+    t.is(error.code, 'ERR_NETWORK')
+    t.regex(error.errMsg, /^uploadFile:fail the response body does not decode from its Content-Encoding: /)
+  }
+})

@@ -7,10 +7,10 @@ use napi_derive::napi;
 use reqwest::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, SET_COOKIE};
 use reqwest::Response;
 use serde_json::{Map, Value};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
 use crate::activity::Activity;
-use crate::decoding::{coding_of, decoded, wire, Coding};
+use crate::decoding::{coding_of, decoded, wire};
 use crate::error::{ErrorCode, UploadError};
 use crate::phase::Phase;
 use crate::profile::RequestProfile;
@@ -113,13 +113,15 @@ pub async fn read_body(
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
-    let mut reader = decoded(coding, wire(response, activity));
+    let mut wire = wire(response, activity);
+    // An empty body is empty whatever its coding says (a 204, an empty 200), as reqwest had it.
+    if wire.fill_buf().await.map_err(body_error)?.is_empty() {
+        return Ok(body);
+    }
+    let mut reader = decoded(coding, wire);
     let mut buffer = vec![0; READ_BUFFER];
     loop {
-        let n = reader
-            .read(&mut buffer)
-            .await
-            .map_err(|e| body_error(e, coding))?;
+        let n = reader.read(&mut buffer).await.map_err(body_error)?;
         if n == 0 {
             return Ok(body);
         }
@@ -134,13 +136,13 @@ pub async fn read_body(
 const READ_BUFFER: usize = 64 * 1024;
 
 /// The failure of reading a body: the HTTP client's, classified as such, or a body that does not
-/// decode from `coding`.
-fn body_error(err: io::Error, coding: Option<Coding>) -> UploadError {
+/// decode from its coding.
+fn body_error(err: io::Error) -> UploadError {
     match err.downcast::<reqwest::Error>() {
         Ok(http) => UploadError::from_http(http),
         Err(err) => UploadError::new(
             ErrorCode::ERR_NETWORK,
-            format!("the response body could not be decoded ({coding:?}): {err}"),
+            format!("the response body does not decode from its Content-Encoding: {err}"),
         ),
     }
 }
