@@ -2,8 +2,9 @@
 //! reqwest verifies them (rustls' platform verifier), and one more case that Node's `https`
 //! accepts and WebPKI refuses: a self-signed server certificate that is itself one of the `ca`
 //! certificates while marking itself a CA (`basicConstraints CA:TRUE`, what
-//! `openssl req -x509` makes). That certificate is trusted for exactly that: its own signature
-//! and validity period are checked as usual, and so is the host name.
+//! `openssl req -x509` makes). That certificate is trusted for exactly that: its validity period
+//! is checked as usual, and so is the host name; the handshake still proves that the server holds
+//! its private key (the signature checks are the platform verifier's).
 
 use std::sync::Arc;
 
@@ -57,8 +58,9 @@ struct SelfSignedInCa {
 }
 
 impl SelfSignedInCa {
-    /// Verifies `end_entity`, one of the `ca` certificates, as its own trust anchor: everything
-    /// WebPKI checks except that it is a CA, then the host name.
+    /// Verifies `end_entity`, one of the `ca` certificates, as its own trust anchor: WebPKI's
+    /// checks up to the one that it is a CA (its validity period comes before), then the host
+    /// name.
     fn verify_as_its_own_anchor(
         &self,
         end_entity: &CertificateDer<'_>,
