@@ -6,12 +6,17 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
 use reqwest::redirect::Policy;
-use reqwest::{Certificate, Client, ClientBuilder};
+use reqwest::{Client, ClientBuilder};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
+use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
 use crate::proxy::{with_proxy, ProxyChoice};
 use crate::reuse::MarkNewConnections;
+use crate::trust;
 use crate::warmup::FirstConnections;
 
 /// The default `User-Agent`, sent unless the caller sets one.
@@ -40,7 +45,7 @@ pub struct ClientKey {
 #[derive(Debug, Clone, Default)]
 pub struct ExtraRoots {
     pems: Vec<String>,
-    certificates: Vec<Certificate>,
+    certificates: Vec<CertificateDer<'static>>,
 }
 
 impl PartialEq for ExtraRoots {
@@ -56,7 +61,7 @@ impl ExtraRoots {
     pub fn from_pem(pems: Vec<String>) -> Result<Self, UploadError> {
         let mut certificates = Vec::new();
         for pem in &pems {
-            match Certificate::from_pem_bundle(pem.as_bytes()) {
+            match CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>() {
                 Ok(certs) if !certs.is_empty() => certificates.extend(certs),
                 _ => {
                     return Err(UploadError::invalid_value(
@@ -130,7 +135,9 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
         builder = builder.http1_only();
     }
     if !key.ca.certificates.is_empty() {
-        builder = builder.tls_certs_merge(key.ca.certificates.iter().cloned());
+        let tls = trust::tls_config(&key.ca.certificates, key.http2)
+            .map_err(|e| UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")))?;
+        builder = builder.tls_backend_preconfigured(tls);
     }
     builder = with_proxy(builder, &key.proxy)?;
     builder
@@ -142,19 +149,17 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
 /// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
 /// on this thread, while JavaScript may be writing them); TLS verified against the system's
 /// roots (which honour `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines
-/// as Node takes, decoded from gzip, deflate, brotli and zstd (which are advertised in
-/// `Accept-Encoding` unless the caller sets that header). HTTP/1.1 only, unless the caller
-/// enables HTTP/2.
+/// as Node takes; the content codings `src/response.rs` decodes advertised in `Accept-Encoding`
+/// unless the caller sets that header. HTTP/1.1 only, unless the caller enables HTTP/2.
 fn configured() -> ClientBuilder {
+    let mut advertised = HeaderMap::new();
+    advertised.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_CODINGS));
     Client::builder()
         .user_agent(USER_AGENT)
+        .default_headers(advertised)
         .redirect(Policy::none())
         .no_proxy()
         .http1_max_headers(MAX_RESPONSE_HEADERS)
-        .gzip(true)
-        .deflate(true)
-        .brotli(true)
-        .zstd(true)
         .tcp_nodelay(true)
         .connector_layer(MarkNewConnections)
 }

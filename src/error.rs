@@ -57,6 +57,10 @@ pub enum ErrorCode {
     EPIPE,
     /// The server's TLS certificate was rejected.
     ERR_TLS_CERT_INVALID,
+    /// The TLS handshake failed for another reason than the certificate: an alert from the
+    /// server, bytes that are not TLS (plain HTTP on the TLS port), no common protocol version or
+    /// cipher suite.
+    ERR_TLS_HANDSHAKE,
     /// The response body is larger than `maxResponseBytes`.
     ERR_RESPONSE_TOO_LARGE,
     /// More redirects than `maxRedirects` allows.
@@ -293,7 +297,7 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
             rustls::Error::InvalidCertificate(_)
             | rustls::Error::NoCertificatesPresented
             | rustls::Error::UnsupportedNameType => Some(ErrorCode::ERR_TLS_CERT_INVALID),
-            _ => None,
+            _ => Some(ErrorCode::ERR_TLS_HANDSHAKE),
         };
     }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
@@ -379,7 +383,7 @@ mod tests {
         let wrapped = io::Error::new(io::ErrorKind::InvalidData, tls);
         assert_eq!(code_of(&wrapped), Some(ErrorCode::ERR_TLS_CERT_INVALID));
         let other = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError);
-        assert_eq!(code_of(&other), None);
+        assert_eq!(code_of(&other), Some(ErrorCode::ERR_TLS_HANDSHAKE));
     }
 
     #[test]

@@ -325,9 +325,9 @@ pub const RECORDS: &[Record] = &[
         ts: "string | Uint8Array | ReadonlyArray<string | Uint8Array>",
         shown: "string, Buffer, or an array of them",
         fallback: Fallback::Nothing,
-        rule: "PEM certificates (else `ERR_INVALID_ARG_VALUE`), added to the system's roots for this upload; other uploads do not see them",
+        rule: "PEM certificates (else `ERR_INVALID_ARG_VALUE`), added to the system's roots for this upload; other uploads do not see them. A server certificate that is itself one of them is trusted even when it is self-signed and marked CA:TRUE (§6)",
         cli: &["--cacert"],
-        doc: "extra trusted root certificates (PEM) for this upload, added to the system's roots, as Node's `ca` adds to its own; for a private CA. Not PEM: `ERR_INVALID_ARG_VALUE`",
+        doc: "extra trusted root certificates (PEM) for this upload, added to the system's roots, as Node's `ca` adds to its own; for a private CA, or a server's self-signed certificate (the `openssl req -x509` kind, marked CA:TRUE), trusted as Node trusts it: host name and validity dates still checked. Not PEM: `ERR_INVALID_ARG_VALUE`",
         see: None,
     },
     Record {
