@@ -13,7 +13,7 @@ const { closedPort } = require('../testing')
 const { assertExit, cli } = require('./helpers/cli.js')
 const { withEnv } = require('./helpers/proxy.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
-const { startSocks } = require('./helpers/socks.js')
+const { startSocks, startSocks4 } = require('./helpers/socks.js')
 const { outcomeOf } = require('./helpers/wait.js')
 
 const file = useTempFile(test, 1024 * 1024, { name: 'socks.bin' })
@@ -143,6 +143,22 @@ test('a SOCKS proxy that cannot be reached is ECONNREFUSED, without its password
     t.is(error?.code, 'ECONNREFUSED', error?.errMsg)
     t.regex(error.errMsg, /SOCKS proxy 127\.0\.0\.1:\d+ cannot be reached/)
     t.notRegex(shown(error), /hunter2/)
+  }
+})
+
+test('socks4: and socks4a: work too (resolved here, resolved by the proxy)', async (t) => {
+  const socks = await startSocks4()
+  t.teardown(() => socks.close())
+  for (const scheme of ['socks4', 'socks4a']) {
+    const endpoint = server.endpoint()
+    const url = endpoint.url.replace('127.0.0.1', scheme === 'socks4a' ? 'localhost' : '127.0.0.1')
+    const { error } = await upload({ url, proxy: `${scheme}://127.0.0.1:${socks.port}` })
+    t.falsy(error, error?.errMsg)
+    t.deepEqual(socks.records.at(-1), {
+      host: scheme === 'socks4a' ? 'localhost' : '127.0.0.1',
+      port: portOf(endpoint.url),
+    })
+    t.is((await endpoint.received()).file.sha256, file.sha256)
   }
 })
 
