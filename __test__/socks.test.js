@@ -136,6 +136,18 @@ test.serial('a wrong password is ERR_PROXY, and the password is in no message or
   t.notRegex(warnings.join('\n'), /hunter2/)
 })
 
+test('a SOCKS proxy that refuses the connection it is asked for is ERR_PROXY', async (t) => {
+  const socks = await socksFor(t, { deny: true })
+  const endpoint = server.endpoint()
+  const { error } = await upload({ url: endpoint.url, proxy: socks.url('socks5h') })
+  t.is(error?.code, 'ERR_PROXY', error?.errMsg)
+  t.deepEqual(
+    socks.records.map((r) => [r.host, r.port]),
+    [['127.0.0.1', portOf(endpoint.url)]],
+  )
+  t.is(endpoint.records().length, 0, 'nothing reached the server')
+})
+
 test('a SOCKS proxy that cannot be reached is ECONNREFUSED, without its password', async (t) => {
   const nobody = `socks5h://alice:hunter2@127.0.0.1:${await closedPort()}`
   for (const options of [{ url: server.endpoint().url }, { url: tls.endpoint().url, ca: tls.ca }]) {

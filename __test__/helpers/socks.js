@@ -20,12 +20,13 @@ const { Socks5Server } = require('@pondwader/socks5-server')
 
 /**
  * Starts the proxy.
- * @param {{ auth?: { username: string, password: string } }} [options]  `auth`: the only
- *   credentials it accepts (then it wants username/password authentication)
+ * @param {{ auth?: { username: string, password: string }, deny?: boolean }} [options]  `auth`:
+ *   the only credentials it accepts (then it wants username/password authentication); `deny`:
+ *   it refuses every `CONNECT` (reply 2, not allowed by ruleset) after recording it
  * @returns {Promise<{ port: number, url(scheme?: string, credentials?: string): string,
  *   records: SocksRecord[], logins: string[], close(): Promise<void> }>}
  */
-async function startSocks({ auth } = {}) {
+async function startSocks({ auth, deny = false } = {}) {
   const records = []
   const logins = []
   const sockets = new Set()
@@ -38,7 +39,7 @@ async function startSocks({ auth } = {}) {
   }
   socks.setRulesetValidator((conn) => {
     records.push({ host: conn.destAddress, port: conn.destPort, username: conn.username })
-    return true
+    return !deny
   })
   const server = net.createServer((socket) => {
     sockets.add(socket)
