@@ -18,7 +18,7 @@ use reqwest::Url;
 
 use crate::clients::{ClientKey, ExtraRoots};
 use crate::error::UploadError;
-use crate::proxy::{self, ProxyChoice, ProxyVariables, PROXY_SCHEMES};
+use crate::proxy::{self, proxy_schemes, ProxyChoice, ProxyVariables};
 use crate::retry::RetryPolicy;
 
 /// One `name: value` pair, as a string pair.
@@ -322,14 +322,17 @@ fn proxy_choice(
     }
 }
 
-/// Checks that `url` is a proxy URL of one of [`PROXY_SCHEMES`] (a URL without a scheme is
+/// Checks that `url` is a proxy URL of one of the [`proxy_schemes`] (a URL without a scheme is
 /// `http:`, as curl reads it); `what` names where it came from.
 fn proxy_url(what: &str, url: &str) -> Result<(), UploadError> {
     match proxy::proxy_url(url) {
-        Ok(parsed) if PROXY_SCHEMES.contains(&parsed.scheme()) && parsed.has_host() => Ok(()),
+        Ok(parsed) if proxy_schemes().any(|s| s == parsed.scheme()) && parsed.has_host() => Ok(()),
         Ok(_) => Err(UploadError::invalid_value(format!(
             "{what} should be a proxy URL with one of the schemes {}",
-            PROXY_SCHEMES.map(|s| format!("{s}:")).join(", ")
+            proxy_schemes()
+                .map(|s| format!("{s}:"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         Err(e) => Err(UploadError::invalid_value(format!(
             "{what} is not a valid proxy URL ({e})"

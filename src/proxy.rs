@@ -8,10 +8,15 @@
 use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
 
 use crate::error::UploadError;
-use crate::socks::{SocksAddr, SocksReach};
+use crate::socks::{SocksAddr, SocksReach, SOCKS_SCHEMES};
 
-/// The schemes of a proxy URL: HTTP proxies (`CONNECT` tunnels for `https:`), then SOCKS ones.
-pub const PROXY_SCHEMES: [&str; 6] = ["http", "https", "socks5", "socks5h", "socks4", "socks4a"];
+/// The schemes of HTTP proxy URLs (`CONNECT` tunnels for `https:`, forwarding for `http:`).
+const HTTP_SCHEMES: [&str; 2] = ["http", "https"];
+
+/// The schemes of a proxy URL: HTTP proxies, then SOCKS ones.
+pub fn proxy_schemes() -> impl Iterator<Item = &'static str> {
+    HTTP_SCHEMES.into_iter().chain(SOCKS_SCHEMES)
+}
 
 /// `url` as a URL: one without a scheme is an `http:` proxy, as curl reads it.
 pub fn proxy_url(url: &str) -> Result<Url, impl std::fmt::Display> {

@@ -25,6 +25,9 @@ use tower::{Layer, Service};
 /// The error type of reqwest's connector.
 type BoxError = Box<dyn StdError + Send + Sync>;
 
+/// The schemes of SOCKS proxy URLs.
+pub const SOCKS_SCHEMES: [&str; 4] = ["socks5", "socks5h", "socks4", "socks4a"];
+
 /// How long the check that a SOCKS proxy can be reached may take.
 const REACH_LIMIT: Duration = Duration::from_secs(2);
 
@@ -41,7 +44,7 @@ pub struct SocksAddr {
 impl SocksAddr {
     /// The address of `url` when it is a SOCKS proxy URL.
     pub fn of(url: &reqwest::Url) -> Option<SocksAddr> {
-        if !matches!(url.scheme(), "socks4" | "socks4a" | "socks5" | "socks5h") {
+        if !SOCKS_SCHEMES.contains(&url.scheme()) {
             return None;
         }
         // An IPv6 address comes in brackets, which a socket address has not.
