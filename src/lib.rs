@@ -22,6 +22,7 @@ mod phase;
 mod profile;
 mod progress;
 mod proxy;
+mod recent;
 mod redirect;
 mod response;
 mod retry;
