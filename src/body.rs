@@ -106,7 +106,7 @@ impl UploadBody {
         let last = self.sent >= self.total;
         self.activity
             .moved(if last { Phase::wait } else { Phase::send });
-        self.signals.handed_over(last);
+        self.signals.handed_over(self.sent, last);
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }
@@ -166,7 +166,7 @@ impl Body for UploadBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.total - self.sent)
+        SizeHint::with_exact(self.content_length() - self.sent)
     }
 }
 

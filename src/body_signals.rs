@@ -1,9 +1,9 @@
 //! What one request's body tells the rest of its attempt as its frames are handed over: that it
 //! moved (the connection is up and takes it: the HTTP/2 first turn, `warmup.rs`, ends there),
-//! and when its last byte went (`requestEnd` of `enableProfile`). The idle watch is apart
-//! (`activity.rs`).
+//! how many bytes went (`sendBytesCount` of `enableProfile`) and when its last byte went
+//! (`requestEnd`). The idle watch is apart (`activity.rs`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -14,6 +14,8 @@ use tokio::sync::Notify;
 pub struct BodySignals {
     /// When the body's last byte was handed over.
     end: Mutex<Option<Instant>>,
+    /// How many of its bytes were handed over so far.
+    handed: AtomicU64,
     /// Woken at each frame handed over, once someone waits for that ([`BodySignals::moves`]):
     /// the body's path pays one atomic load otherwise.
     moving: Notify,
@@ -21,8 +23,9 @@ pub struct BodySignals {
 }
 
 impl BodySignals {
-    /// Records a frame handed over; `last` when it ends the body.
-    pub fn handed_over(&self, last: bool) {
+    /// Records a frame handed over, `bytes` in all so far; `last` when it ends the body.
+    pub fn handed_over(&self, bytes: u64, last: bool) {
+        self.handed.store(bytes, Ordering::Release);
         if last {
             *self.lock_end() = Some(Instant::now());
         }
@@ -39,6 +42,11 @@ impl BodySignals {
         notified.as_mut().enable();
         self.watched.store(true, Ordering::Release);
         notified.await;
+    }
+
+    /// How many of the body's bytes were handed over to the connection.
+    pub fn bytes(&self) -> u64 {
+        self.handed.load(Ordering::Acquire)
     }
 
     /// When the body's last byte was handed over, if it was.
@@ -62,8 +70,9 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_wakes_at_the_next_frame_and_the_end_is_recorded() {
         let signals = Arc::new(BodySignals::default());
-        signals.handed_over(false);
+        signals.handed_over(10, false);
         assert_eq!(signals.end(), None, "not the last frame");
+        assert_eq!(signals.bytes(), 10);
         let waiter = tokio::spawn({
             let signals = signals.clone();
             async move { signals.moves().await }
@@ -71,7 +80,7 @@ mod tests {
         // Frames until the waiter is registered and woken.
         let woke = tokio::time::timeout(Duration::from_secs(5), async {
             loop {
-                signals.handed_over(false);
+                signals.handed_over(20, false);
                 if waiter.is_finished() {
                     break;
                 }
@@ -80,7 +89,8 @@ mod tests {
         })
         .await;
         assert!(woke.is_ok(), "the waiter woke on a frame");
-        signals.handed_over(true);
+        signals.handed_over(30, true);
         assert!(signals.end().is_some());
+        assert_eq!(signals.bytes(), 30);
     }
 }
