@@ -237,25 +237,31 @@ mod tests {
                 .unwrap()
                 .map(|next| next.url.to_string())
         };
-        assert_eq!(
-            to("/über/ziel".as_bytes()).as_deref(),
-            Some("http://a.test/%C3%BCber/ziel"),
-            "as fetch follows it"
-        );
-        assert_eq!(
-            to(b"/caf\xe9").as_deref(),
-            Some("http://a.test/caf%E9"),
-            "a byte that is not UTF-8"
-        );
-        assert_eq!(
-            to("http://bücher.test/x".as_bytes()).as_deref(),
-            Some("http://xn--bcher-kva.test/x"),
-            "a host name in UTF-8 becomes punycode"
-        );
-        assert_eq!(
-            to(b"/plain%20ok").as_deref(),
-            Some("http://a.test/plain%20ok")
-        );
+        let cases: [(&[u8], &str, &str); 4] = [
+            (
+                "/über/ziel".as_bytes(),
+                "http://a.test/%C3%BCber/ziel",
+                "as fetch follows it",
+            ),
+            (
+                b"/caf\xe9",
+                "http://a.test/caf%E9",
+                "a byte that is not UTF-8",
+            ),
+            (
+                "http://bücher.test/x".as_bytes(),
+                "http://xn--bcher-kva.test/x",
+                "punycode",
+            ),
+            (
+                b"/plain%20ok",
+                "http://a.test/plain%20ok",
+                "ASCII as it was",
+            ),
+        ];
+        for (location, url, what) in cases {
+            assert_eq!(to(location).as_deref(), Some(url), "{what}");
+        }
     }
 
     #[test]
