@@ -3,9 +3,9 @@
 //! `lib/options.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
 //! `formData` into string pairs; this module owns every rule about values (docs/API.md §2): the
 //! URL's scheme, non-empty `name` and `filePath`, header names that are HTTP tokens, header
-//! values as Node takes them (`header_value`), the deadline with its default, and one rule for every number
-//! of milliseconds (`millis`). `record.rs` lists the options, with these defaults, for the
-//! JavaScript type checks and the docs.
+//! values as Node takes them (`header_value`), the deadline with its default, and one rule for
+//! every number of milliseconds (`millis`). `record.rs` lists the options, with these defaults,
+//! for the JavaScript type checks and the docs.
 
 mod record;
 
@@ -292,6 +292,7 @@ fn header_value(name: &str, value: &str) -> Result<HeaderValue, UploadError> {
             _ => return Err(UploadError::invalid_char(name, character)),
         }
     }
+    // Every byte left is one a header value takes: this cannot fail.
     HeaderValue::from_bytes(&bytes).map_err(|_| UploadError::invalid_char(name, '\0'))
 }
 
