@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
+use crate::error::UploadError;
+
 /// The signals of one request's body.
 #[derive(Debug, Default)]
 pub struct BodySignals {
@@ -18,6 +20,9 @@ pub struct BodySignals {
     /// the body's path pays one atomic load otherwise.
     moving: Notify,
     watched: AtomicBool,
+    /// The body's own failure (a changed file, a read error), which HTTP/2 does not pass on to
+    /// the request's error: hyper resets the stream and reports the reset.
+    failure: Mutex<Option<UploadError>>,
 }
 
 impl BodySignals {
@@ -44,6 +49,23 @@ impl BodySignals {
     /// When the body's last byte was handed over, if it was.
     pub fn end(&self) -> Option<Instant> {
         *self.lock_end()
+    }
+
+    /// Records the body's own failure.
+    pub fn failed(&self, err: &UploadError) {
+        let mut failure = self
+            .failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        failure.get_or_insert_with(|| err.clone());
+    }
+
+    /// The body's own failure, if it failed.
+    pub fn failure(&self) -> Option<UploadError> {
+        self.failure
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn lock_end(&self) -> MutexGuard<'_, Option<Instant>> {

@@ -296,6 +296,16 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
             _ => None,
         };
     }
+    if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+        // Over HTTP/2 the connection closing under a stream (h2 reports it as a broken pipe,
+        // whether or not the body was still going) and the server's resets and GOAWAY all mean
+        // the connection or stream was taken away before the response: as HTTP/1.1's
+        // incomplete message.
+        if h2.is_remote() || h2.is_io() {
+            return Some(ErrorCode::ECONNRESET);
+        }
+        return None;
+    }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
         if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
             return Some(ErrorCode::ECONNRESET);
@@ -320,6 +330,33 @@ fn code_of_io_kind(kind: io::ErrorKind) -> Option<ErrorCode> {
         io::ErrorKind::TimedOut => Some(ErrorCode::ETIMEDOUT),
         _ => None,
     }
+}
+
+/// What a failed HTTP/2 request proves about the server, told by h2's error types (RFC 9113).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Http2Failure {
+    /// The server reset the stream with `REFUSED_STREAM` (§8.7): it did not process it.
+    RefusedStream,
+    /// The server's `GOAWAY` named a last stream below this one (§6.8): it did not process it.
+    GoawayUnprocessed,
+    /// Anything else on an HTTP/2 connection: the server may have processed the request.
+    Other,
+}
+
+/// How an HTTP/2 request failed; `None` when the failure did not come from HTTP/2.
+pub fn http2_failure(err: &reqwest::Error) -> Option<Http2Failure> {
+    let h2 = causes(err).find_map(|e| e.downcast_ref::<h2::Error>())?;
+    // h2 gives a stream above a GOAWAY's last stream id the remote GOAWAY as its error; a stream
+    // at or below it ends with the connection (an I/O error) or its own frames.
+    Some(if !h2.is_remote() {
+        Http2Failure::Other
+    } else if h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        Http2Failure::RefusedStream
+    } else if h2.is_go_away() {
+        Http2Failure::GoawayUnprocessed
+    } else {
+        Http2Failure::Other
+    })
 }
 
 /// One line made of the distinct messages of the chain (for people; never classified).

@@ -4,58 +4,126 @@
 //! handshakes, 15 connections closed unused). So, for a client that offers HTTP/2, the first
 //! upload to an origin goes alone until its body starts moving (the connection is up and pooled);
 //! the others then take that connection, or, when the server chose HTTP/1.1, open their own.
+//! The wait is bounded ([`FIRST_CONNECTION_WAIT`]): a connection that does not come up in that
+//! time (a front that accepted it and forwards nothing) holds nobody; the next upload opens its
+//! own, and the others wait for whichever comes up first.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use reqwest::Url;
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use tokio::sync::Notify;
+use tokio::time::{sleep_until, Instant};
 
 /// How many origins are remembered; past that the memory starts again (a first burst to a
 /// forgotten origin opens a few connections more, nothing worse).
 const ORIGINS: usize = 256;
 
-/// Per origin: whether an upload already got a connection up, behind a lock that the upload
-/// finding out holds.
+/// How long an upload waits for a connection another upload is opening to its origin before it
+/// opens one of its own (as happy eyeballs staggers its attempts, RFC 8305): a connection that
+/// is not up within this time is not making progress, and must not hold the others.
+pub const FIRST_CONNECTION_WAIT: Duration = Duration::from_secs(1);
+
+/// Per origin: whether an upload already got a connection up, and the uploads opening one.
 #[derive(Debug, Default)]
 pub struct FirstConnections {
-    origins: Mutex<HashMap<String, Arc<AsyncMutex<bool>>>>,
+    origins: Mutex<HashMap<String, Arc<Origin>>>,
 }
 
-/// The turn of an upload that opens the first connection to its origin: it says so with
+/// One origin's first connections.
+#[derive(Debug, Default)]
+struct Origin {
+    state: Mutex<Opening>,
+    /// Woken when a connection came up or an upload gave up its turn.
+    changed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct Opening {
+    connected: bool,
+    /// How many uploads are opening a connection, the latest since when.
+    dialing: usize,
+    since: Option<Instant>,
+}
+
+impl Origin {
+    fn lock(&self) -> MutexGuard<'_, Opening> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The turn of an upload that opens a connection to its origin: it says so with
 /// [`FirstTurn::connected`], or leaves the turn to the next upload by being dropped.
-pub struct FirstTurn(OwnedMutexGuard<bool>);
+pub struct FirstTurn(Arc<Origin>);
 
 impl FirstTurn {
     /// The connection is up: the uploads waiting go now, and later ones do not wait.
-    pub fn connected(mut self) {
-        *self.0 = true;
+    pub fn connected(self) {
+        self.0.lock().connected = true;
+    }
+}
+
+impl Drop for FirstTurn {
+    fn drop(&mut self) {
+        let mut opening = self.0.lock();
+        opening.dialing = opening.dialing.saturating_sub(1);
+        if opening.dialing == 0 {
+            opening.since = None;
+        }
+        drop(opening);
+        self.0.changed.notify_waiters();
     }
 }
 
 impl FirstConnections {
-    /// Waits while another upload opens the first connection to `url`'s origin; `None` when a
-    /// connection to it already came up, else this upload's turn to open it.
+    /// Waits while another upload opens a connection to `url`'s origin, for at most
+    /// [`FIRST_CONNECTION_WAIT`] since the latest one began; `None` when a connection to it came
+    /// up, else this upload's turn to open one.
     pub async fn turn(&self, url: &Url) -> Option<FirstTurn> {
-        let lock = {
-            let mut origins = self
-                .origins
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if origins.len() >= ORIGINS {
-                origins.clear();
+        let origin = self.origin(url);
+        loop {
+            let changed = origin.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let until = {
+                let mut opening = origin.lock();
+                if opening.connected {
+                    return None;
+                }
+                let now = Instant::now();
+                match opening.since {
+                    Some(since) if now < since + FIRST_CONNECTION_WAIT => {
+                        since + FIRST_CONNECTION_WAIT
+                    }
+                    _ => {
+                        opening.dialing += 1;
+                        opening.since = Some(now);
+                        return Some(FirstTurn(origin.clone()));
+                    }
+                }
+            };
+            tokio::select! {
+                () = changed => {}
+                () = sleep_until(until) => {}
             }
-            origins
-                .entry(url.origin().ascii_serialization())
-                .or_default()
-                .clone()
-        };
-        let guard = lock.lock_owned().await;
-        if *guard {
-            None
-        } else {
-            Some(FirstTurn(guard))
         }
+    }
+
+    fn origin(&self, url: &Url) -> Arc<Origin> {
+        let mut origins = self
+            .origins
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if origins.len() >= ORIGINS {
+            origins.clear();
+        }
+        origins
+            .entry(url.origin().ascii_serialization())
+            .or_default()
+            .clone()
     }
 }
 
@@ -85,6 +153,28 @@ mod tests {
         );
         turn.connected();
         assert!(waiting.await.is_none());
+        assert!(first.turn(&url).await.is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_not_up_in_time_no_longer_holds_the_others() {
+        let first = FirstConnections::default();
+        let url = Url::parse("https://example.test/").unwrap();
+        let stuck = first.turn(&url).await.expect("the first upload opens it");
+        let began = Instant::now();
+        let second = first.turn(&url).await.expect("the second opens its own");
+        assert_eq!(began.elapsed(), FIRST_CONNECTION_WAIT);
+        let third = first.turn(&url);
+        tokio::pin!(third);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), third.as_mut())
+                .await
+                .is_err(),
+            "the third waits for the second's connection"
+        );
+        second.connected();
+        assert!(third.await.is_none());
+        drop(stuck);
         assert!(first.turn(&url).await.is_none());
     }
 
