@@ -134,14 +134,16 @@ impl Attempts {
         } else {
             Either::Right(request.send())
         };
-        let signals = seen.body.clone();
-        let opening = async move {
-            if let (Some(turn), Some(signals)) = (first_turn, signals) {
-                signals.moves().await;
-                turn.connected();
+        let opening = async {
+            if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
+                turn.follow(body).await;
             }
         };
         let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        if let (Some(turn), Ok(_)) = (&first_turn, &result) {
+            turn.connected();
+        }
+        drop(first_turn);
         seen.connecting = connecting;
         let http2 = result.as_ref().err().and_then(http2_failure);
         // The body's own failure wins: HTTP/2 reports it as the stream's reset.

@@ -106,7 +106,7 @@ impl UploadBody {
         let last = self.sent >= self.total;
         self.activity
             .moved(if last { Phase::wait } else { Phase::send });
-        self.signals.handed_over(last);
+        self.signals.handed_over(self.sent, last);
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }

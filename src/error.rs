@@ -273,6 +273,11 @@ fn classify(err: &reqwest::Error) -> ErrorCode {
         return ErrorCode::ETIMEDOUT;
     }
     if let Some(code) = causes(err).find_map(code_of_cause) {
+        // h2 reports a connection closed under a stream as a broken pipe, whether or not the
+        // body was still going: over HTTP/2 that is a connection lost before the response.
+        if code == ErrorCode::EPIPE && over_http2(err) {
+            return ErrorCode::ECONNRESET;
+        }
         return code;
     }
     if err.is_body() {
@@ -297,11 +302,9 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         };
     }
     if let Some(h2) = cause.downcast_ref::<h2::Error>() {
-        // Over HTTP/2 the connection closing under a stream (h2 reports it as a broken pipe,
-        // whether or not the body was still going) and the server's resets and GOAWAY all mean
-        // the connection or stream was taken away before the response: as HTTP/1.1's
-        // incomplete message.
-        if h2.is_remote() || h2.is_io() {
+        // The server's resets and GOAWAY take the stream away before the response: as
+        // HTTP/1.1's incomplete message.
+        if h2.is_remote() {
             return Some(ErrorCode::ECONNRESET);
         }
         return None;
@@ -345,7 +348,11 @@ pub enum Http2Failure {
 
 /// How an HTTP/2 request failed; `None` when the failure did not come from HTTP/2.
 pub fn http2_failure(err: &reqwest::Error) -> Option<Http2Failure> {
-    let h2 = causes(err).find_map(|e| e.downcast_ref::<h2::Error>())?;
+    let Some(h2) = causes(err).find_map(|e| e.downcast_ref::<h2::Error>()) else {
+        // hyper passes on h2's I/O errors (a connection closed under the stream) without h2's
+        // type; the connection they came on says it was HTTP/2.
+        return over_http2(err).then_some(Http2Failure::Other);
+    };
     // h2 gives a stream above a GOAWAY's last stream id the remote GOAWAY as its error; a stream
     // at or below it ends with the connection (an I/O error) or its own frames.
     Some(if !h2.is_remote() {
@@ -357,6 +364,14 @@ pub fn http2_failure(err: &reqwest::Error) -> Option<Http2Failure> {
     } else {
         Http2Failure::Other
     })
+}
+
+/// Whether the request went out on a connection that negotiated HTTP/2.
+fn over_http2(err: &(dyn StdError + 'static)) -> bool {
+    causes(err)
+        .filter_map(|e| e.downcast_ref::<hyper_util::client::legacy::Error>())
+        .filter_map(hyper_util::client::legacy::Error::connect_info)
+        .any(hyper_util::client::legacy::connect::Connected::is_negotiated_h2)
 }
 
 /// One line made of the distinct messages of the chain (for people; never classified).

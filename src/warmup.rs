@@ -1,18 +1,23 @@
 //! The first HTTP/2 connection to an origin. With HTTP/2 offered by ALPN, the pool learns that a
 //! connection can carry many requests only once its TLS handshake is done; uploads that start
 //! together to an origin it has no connection to would each open one (16 uploads: 16 TCP and TLS
-//! handshakes, 15 connections closed unused). So, for a client that offers HTTP/2, the first
-//! upload to an origin goes alone until its body starts moving (the connection is up and pooled);
-//! the others then take that connection, or, when the server chose HTTP/1.1, open their own.
-//! The wait is bounded ([`FIRST_CONNECTION_WAIT`]): a connection that does not come up in that
-//! time (a front that accepted it and forwards nothing) holds nobody; the next upload opens its
-//! own, and the others wait for whichever comes up first.
+//! handshakes, 15 connections closed unused), and a burst sent before the server's `SETTINGS`
+//! arrived ignores its stream limit (the streams past it are refused). So, for a client that
+//! offers HTTP/2, the first upload to an origin goes alone until its body has sent more than the
+//! initial flow-control window or its response came (the connection is up, pooled, and its
+//! limit known); the others then take that connection, or, when the server chose HTTP/1.1, open
+//! their own. The wait is bounded ([`FIRST_CONNECTION_WAIT`] since the connection was begun or
+//! its body last moved): a connection that makes no progress (a front that accepted it and
+//! forwards nothing) holds nobody; the next upload opens its own, and the others wait for
+//! whichever comes up first.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use reqwest::Url;
+
+use crate::body_signals::BodySignals;
 use tokio::sync::Notify;
 use tokio::time::{sleep_until, Instant};
 
@@ -24,6 +29,11 @@ const ORIGINS: usize = 256;
 /// opens one of its own (as happy eyeballs staggers its attempts, RFC 8305): a connection that
 /// is not up within this time is not making progress, and must not hold the others.
 pub const FIRST_CONNECTION_WAIT: Duration = Duration::from_secs(1);
+
+/// What a body may send before the server must have spoken: HTTP/2's initial flow-control
+/// window (RFC 9113 §6.9.2). Once the server granted more, its `WINDOW_UPDATE` came, so its
+/// `SETTINGS` (sent first), with its stream limit, are known.
+const INITIAL_WINDOW: u64 = 65_535;
 
 /// Per origin: whether an upload already got a connection up, and the uploads opening one.
 #[derive(Debug, Default)]
@@ -60,9 +70,25 @@ impl Origin {
 pub struct FirstTurn(Arc<Origin>);
 
 impl FirstTurn {
-    /// The connection is up: the uploads waiting go now, and later ones do not wait.
-    pub fn connected(self) {
+    /// The connection is up and the server's stream limit known: the uploads waiting go now,
+    /// and later ones do not wait.
+    pub fn connected(&self) {
         self.0.lock().connected = true;
+        self.0.changed.notify_waiters();
+    }
+
+    /// Follows the body of the request on the connection being opened: each frame is progress
+    /// (the others keep waiting), and once the server granted more than the initial window the
+    /// connection is up.
+    pub async fn follow(&self, body: &BodySignals) {
+        loop {
+            body.moves().await;
+            if body.granted_at_least() > INITIAL_WINDOW {
+                self.connected();
+                return;
+            }
+            self.0.lock().since = Some(Instant::now());
+        }
     }
 }
 
@@ -80,7 +106,7 @@ impl Drop for FirstTurn {
 
 impl FirstConnections {
     /// Waits while another upload opens a connection to `url`'s origin, for at most
-    /// [`FIRST_CONNECTION_WAIT`] since the latest one began; `None` when a connection to it came
+    /// [`FIRST_CONNECTION_WAIT`] since the latest one began or its body last moved; `None` when a connection to it came
     /// up, else this upload's turn to open one.
     pub async fn turn(&self, url: &Url) -> Option<FirstTurn> {
         let origin = self.origin(url);
