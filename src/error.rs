@@ -303,11 +303,15 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
     }
     if let Some(h2) = cause.downcast_ref::<h2::Error>() {
         // The server's resets and GOAWAY take the stream away before the response: as
-        // HTTP/1.1's incomplete message.
+        // HTTP/1.1's incomplete message. h2 reports a connection closed under a stream as a
+        // broken pipe, whether or not the body was still going: a connection lost, too.
         if h2.is_remote() {
             return Some(ErrorCode::ECONNRESET);
         }
-        return None;
+        return match h2.get_io().and_then(|io| code_of_io_kind(io.kind())) {
+            Some(ErrorCode::EPIPE) => Some(ErrorCode::ECONNRESET),
+            other => other,
+        };
     }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
         if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
@@ -439,6 +443,16 @@ mod tests {
         let wrapped = io::Error::other(UploadError::file_changed());
         let found = causes(&wrapped).find_map(|e| e.downcast_ref::<UploadError>());
         assert_eq!(found.map(|e| e.code), Some(ErrorCode::ERR_FILE_CHANGED));
+    }
+
+    #[test]
+    fn over_http2_a_broken_pipe_is_a_lost_connection() {
+        // h2 reports a connection closed under a stream so (its own `source()` skips the I/O
+        // error, so h2's error itself is asked).
+        let closed = h2::Error::from(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert_eq!(code_of(&closed), Some(ErrorCode::ECONNRESET));
+        let local = h2::Error::from(h2::Reason::PROTOCOL_ERROR);
+        assert_eq!(code_of(&local), None, "a reason of our own says nothing");
     }
 
     #[test]
