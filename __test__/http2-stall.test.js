@@ -86,3 +86,24 @@ test('a front that swallows the first connection holds nobody: B, C and D open a
   t.true(first.at < 3500, `A too, before its idleTimeout (${first.at} ms)`)
   t.is(front.connections(), 2, 'the swallowed one and one more, shared by all four')
 })
+
+test('alone on a swallowed connection, an upload fails by its idleTimeout in connect', async (t) => {
+  const backend = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
+  const { port, close } = await listen(backend)
+  t.teardown(close)
+  const front = await swallowingFront(port)
+  t.teardown(front.close)
+  const url = `https://127.0.0.1:${front.port}/up`
+  const task = uploadFile({
+    url,
+    filePath: file.path,
+    name: 'file',
+    ca: certs.ca,
+    enableHttp2: true,
+    idleTimeout: 1000,
+  })
+  const error = await t.throwsAsync(within(task, 10000, 'the upload'))
+  t.is(error.code, 'ETIMEDOUT')
+  t.is(error.phase, 'connect')
+  t.is(front.connections(), 1)
+})
