@@ -9,15 +9,12 @@ const fs = require('node:fs')
 const http2 = require('node:http2')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { createCertificates, listen, makeTempFile, within } = require('../testing')
-const { useTempFile } = require('./helpers/setup.js')
+const { listen, makeTempFile, within } = require('../testing')
+const { useCertificates, useTempFile } = require('./helpers/setup.js')
 
 const small = useTempFile(test, 64 * 1024, { name: 'parity.bin' })
 
-let certs
-test.before(async () => {
-  certs = await createCertificates()
-})
+const certs = useCertificates(test)
 
 /** Ends the connection `req` came on, whichever protocol it speaks, without an answer. */
 function dropConnection(req) {
@@ -30,6 +27,20 @@ function bigHeaders(bytes) {
   const headers = {}
   for (let i = 0; i < bytes / 110; i++) headers[`x-h${i}`] = 'v'.repeat(100)
   return headers
+}
+
+/** The case of a response with about `bytes` of headers: a success. */
+function headersOf(bytes) {
+  return {
+    handle(req, res) {
+      req.resume()
+      req.on('end', () => {
+        res.writeHead(200, bigHeaders(bytes))
+        res.end('ok')
+      })
+    },
+    expect: 'ok',
+  }
 }
 
 /**
@@ -51,26 +62,8 @@ const cases = {
     },
     expect: 'ERR_FILE_CHANGED',
   },
-  'about 15 KB of response headers': {
-    handle(req, res) {
-      req.resume()
-      req.on('end', () => {
-        res.writeHead(200, bigHeaders(15 * 1024))
-        res.end('ok')
-      })
-    },
-    expect: 'ok',
-  },
-  'about 60 KB of response headers': {
-    handle(req, res) {
-      req.resume()
-      req.on('end', () => {
-        res.writeHead(200, bigHeaders(60 * 1024))
-        res.end('ok')
-      })
-    },
-    expect: 'ok',
-  },
+  'about 15 KB of response headers': headersOf(15 * 1024),
+  'about 60 KB of response headers': headersOf(60 * 1024),
   'the whole body read, then the connection dropped without an answer': {
     handle(req) {
       req.resume()

@@ -10,15 +10,12 @@ const crypto = require('node:crypto')
 const http2 = require('node:http2')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { createCertificates, listen, sha256File, within } = require('../testing')
-const { useTempFile } = require('./helpers/setup.js')
+const { listen, sha256File, within } = require('../testing')
+const { useCertificates, useTempFile } = require('./helpers/setup.js')
 
 const file = useTempFile(test, 96 * 1024, { name: 'streams.bin' })
 
-let certs
-test.before(async () => {
-  certs = await createCertificates()
-})
+const certs = useCertificates(test)
 
 /** The SHA-256 of the file part of a multipart body with one part. */
 function filePartDigest(body) {

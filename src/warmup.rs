@@ -156,7 +156,14 @@ impl FirstConnections {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::future::Future;
+
+    /// Whether `waiting` is still pending after `ms` milliseconds.
+    async fn still_waits<F: Future + Unpin>(waiting: &mut F, ms: u64) -> bool {
+        tokio::time::timeout(Duration::from_millis(ms), waiting)
+            .await
+            .is_err()
+    }
 
     #[tokio::test]
     async fn the_second_upload_waits_for_the_first_connection_then_nobody_waits() {
@@ -166,12 +173,7 @@ mod tests {
         let turn = first.turn(&url).await.expect("the first upload opens it");
         let waiting = first.turn(&other_path);
         tokio::pin!(waiting);
-        assert!(
-            tokio::time::timeout(Duration::from_millis(20), waiting.as_mut())
-                .await
-                .is_err(),
-            "the same origin waits"
-        );
+        assert!(still_waits(&mut waiting, 20).await, "the same origin waits");
         let elsewhere = Url::parse("https://other.test/").unwrap();
         assert!(
             first.turn(&elsewhere).await.is_some(),
@@ -193,9 +195,7 @@ mod tests {
         let third = first.turn(&url);
         tokio::pin!(third);
         assert!(
-            tokio::time::timeout(Duration::from_millis(500), third.as_mut())
-                .await
-                .is_err(),
+            still_waits(&mut third, 500).await,
             "the third waits for the second's connection"
         );
         second.connected();
