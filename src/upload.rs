@@ -131,8 +131,9 @@ impl Failed {
     }
 }
 
-/// Classifies what an attempt to `hop` got (`failed`: what is known of a failure): a failure is the result unless the retry rules send the upload again; a response is
-/// followed when it is a redirect, sent again when the retry rules say so, else the result.
+/// Classifies what an attempt to `hop` got (`failed`: what is known of a failure): a failure
+/// is the result unless the retry rules send the upload again; a response is followed when it
+/// is a redirect, sent again when the retry rules say so, else the result.
 fn next_step(
     result: Result<Response, UploadError>,
     failed: Failed,
