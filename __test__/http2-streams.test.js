@@ -14,6 +14,7 @@ const { listen, sha256File, within } = require('../testing')
 const { useCertificates, useTempFile } = require('./helpers/setup.js')
 
 const file = useTempFile(test, 96 * 1024, { name: 'streams.bin' })
+const larger = useTempFile(test, 1024 * 1024, { name: 'streams-1m.bin' })
 
 const certs = useCertificates(test)
 
@@ -45,12 +46,17 @@ async function streamLimitedServer(t, maxConcurrentStreams) {
   return { url: `https://127.0.0.1:${port}/up`, seen }
 }
 
-for (const limit of [1, 10]) {
-  test(`50 uploads started together against maxConcurrentStreams ${limit}: 50 of 50 succeed, byte-exact, over one connection`, async (t) => {
+// 96 KiB: the first upload's response ends its turn; 1 MiB: the window the server granted it.
+for (const [limit, size] of [
+  [1, '96 KiB'],
+  [10, '1 MiB'],
+]) {
+  test(`50 uploads of ${size} started together against maxConcurrentStreams ${limit}: 50 of 50 succeed, byte-exact, over one connection`, async (t) => {
     const { url, seen } = await streamLimitedServer(t, limit)
-    const expected = await sha256File(file.path)
+    const { path } = size === '1 MiB' ? larger : file
+    const expected = await sha256File(path)
     // `retry` with limit 0 only to read `attempts`: it never repeats an upload.
-    const options = { url, filePath: file.path, name: 'file', ca: certs.ca, enableHttp2: true, retry: { limit: 0 } }
+    const options = { url, filePath: path, name: 'file', ca: certs.ca, enableHttp2: true, retry: { limit: 0 } }
     const settled = await within(
       Promise.allSettled(Array.from({ length: 50 }, () => uploadFile(options))),
       60000,
