@@ -25,6 +25,11 @@ const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
 /// How many header lines a response may have: as many as Node accepts (`maxHeadersCount`).
 const MAX_RESPONSE_HEADERS: usize = 2000;
 
+/// How large an HTTP/2 response's header list may be, counted as RFC 9113 §6.5.2 counts it
+/// (names and values, plus 32 bytes a field): 64 KiB of names and values in up to
+/// [`MAX_RESPONSE_HEADERS`] fields, as HTTP/1.1 takes (hyper's default is 16 KiB).
+const MAX_HTTP2_HEADER_LIST: u32 = 64 * 1024 + 32 * MAX_RESPONSE_HEADERS as u32;
+
 /// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the oldest
 /// goes first.
 const OTHER_CLIENTS: usize = 8;
@@ -130,7 +135,9 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
     let mut builder = configured();
     if key.http2 {
         // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
-        builder = builder.http2_adaptive_window(true);
+        builder = builder
+            .http2_adaptive_window(true)
+            .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST);
     } else {
         builder = builder.http1_only();
     }

@@ -336,7 +336,7 @@ pub const RECORDS: &[Record] = &[
         ts: "boolean",
         shown: "boolean",
         fallback: Fallback::Flag(false),
-        rule: "`true`: HTTP/2 by ALPN over `https:` (HTTP/1.1 when the server does not offer it; `http:` is always HTTP/1.1). Uploads to one origin share one HTTP/2 connection: the first upload to an origin opens it while those started with it wait for its handshake",
+        rule: "`true`: HTTP/2 by ALPN over `https:` (HTTP/1.1 when the server does not offer it; `http:` is always HTTP/1.1). Uploads to one origin share one HTTP/2 connection: the first upload to an origin opens it while those started with it wait for it, at most 1 s without progress (§2.5)",
         cli: &["--http2"],
         doc: "`true`: offer HTTP/2 by ALPN over `https:`; a server that only speaks HTTP/1.1 gets HTTP/1.1, and `http:` stays HTTP/1.1. Not a boolean: `ERR_INVALID_ARG_TYPE`",
         see: None,
