@@ -17,7 +17,7 @@ use crate::activity::Activity;
 use crate::body::UploadBody;
 use crate::body_signals::BodySignals;
 use crate::clients::Pooled;
-use crate::error::{ErrorCode, UploadError};
+use crate::error::{http2_failure, ErrorCode, Http2Failure, UploadError};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
@@ -33,6 +33,8 @@ pub struct Sent {
     pub result: Result<Response, UploadError>,
     /// What was observed of the request.
     pub seen: Seen,
+    /// How it failed over HTTP/2; `None` when it did not fail, or not over HTTP/2.
+    pub http2: Option<Http2Failure>,
 }
 
 /// What was observed of one request (for `enableProfile` and the retry rules).
@@ -128,21 +130,31 @@ impl Attempts {
         } else {
             Either::Right(request.send())
         };
-        let signals = seen.body.clone();
-        let opening = async move {
-            if let (Some(turn), Some(signals)) = (first_turn, signals) {
-                signals.moves().await;
-                turn.connected();
+        let opening = async {
+            if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
+                turn.follow(body).await;
             }
         };
         let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        if let (Some(turn), Ok(_)) = (&first_turn, &result) {
+            turn.connected();
+        }
+        drop(first_turn);
         seen.connecting = connecting;
-        let result = result.map_err(if self.proxied {
-            UploadError::from_proxied_http
-        } else {
-            UploadError::from_http
+        let http2 = result.as_ref().err().and_then(http2_failure);
+        // The body's own failure wins: HTTP/2 reports it as the stream's reset.
+        let own = seen.body.as_ref().and_then(|body| body.failure());
+        let proxied = self.proxied;
+        let result = result.map_err(|err| match own {
+            Some(own) => own,
+            None if proxied => UploadError::from_proxied_http(err),
+            None => UploadError::from_http(err),
         });
-        Ok(Sent { result, seen })
+        Ok(Sent {
+            result,
+            seen,
+            http2,
+        })
     }
 
     /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another

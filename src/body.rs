@@ -146,6 +146,7 @@ impl Body for UploadBody {
                     Poll::Ready(Some(Ok(chunk))) => self.unsent = chunk,
                     Poll::Ready(Some(Err(err))) => {
                         self.stage = Stage::Done;
+                        self.signals.failed(&err);
                         return Poll::Ready(Some(Err(err)));
                     }
                     Poll::Ready(None) => self.stage = Stage::Tail,

@@ -3,29 +3,47 @@
 //! how many bytes went (`sendBytesCount` of `enableProfile`) and when its last byte went
 //! (`requestEnd`). The idle watch is apart (`activity.rs`).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use tokio::sync::Notify;
+
+use crate::error::UploadError;
 
 /// The signals of one request's body.
 #[derive(Debug, Default)]
 pub struct BodySignals {
     /// When the body's last byte was handed over.
     end: Mutex<Option<Instant>>,
-    /// How many of its bytes were handed over so far.
-    handed: AtomicU64,
     /// Woken at each frame handed over, once someone waits for that ([`BodySignals::moves`]):
     /// the body's path pays one atomic load otherwise.
     moving: Notify,
     watched: AtomicBool,
+    /// The body's own failure (a changed file, a read error), which HTTP/2 does not pass on to
+    /// the request's error: hyper resets the stream and reports the reset.
+    failure: Mutex<Option<UploadError>>,
+    /// Byte counts at the frames handed over.
+    totals: Mutex<Totals>,
+}
+
+/// How many bytes were handed over: in all, before the latest frame, and before the one before.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    sent: u64,
+    before_latest: u64,
+    before_previous: u64,
 }
 
 impl BodySignals {
-    /// Records a frame handed over, `bytes` in all so far; `last` when it ends the body.
-    pub fn handed_over(&self, bytes: u64, last: bool) {
-        self.handed.store(bytes, Ordering::Release);
+    /// Records a frame handed over, `sent` bytes in all; `last` when it ends the body.
+    pub fn handed_over(&self, sent: u64, last: bool) {
+        {
+            let mut totals = lock(&self.totals);
+            totals.before_previous = totals.before_latest;
+            totals.before_latest = totals.sent;
+            totals.sent = sent;
+        }
         if last {
             *self.lock_end() = Some(Instant::now());
         }
@@ -46,7 +64,7 @@ impl BodySignals {
 
     /// How many of the body's bytes were handed over to the connection.
     pub fn bytes(&self) -> u64 {
-        self.handed.load(Ordering::Acquire)
+        lock(&self.totals).sent
     }
 
     /// When the body's last byte was handed over, if it was.
@@ -54,11 +72,32 @@ impl BodySignals {
         *self.lock_end()
     }
 
-    fn lock_end(&self) -> MutexGuard<'_, Option<Instant>> {
-        self.end
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// How many bytes were handed over before the frame before the latest one. hyper takes the
+    /// next frame of an HTTP/2 body only once the stream has send capacity for the one before
+    /// it, so the bytes before that one fitted the window the server granted.
+    pub fn granted_at_least(&self) -> u64 {
+        lock(&self.totals).before_previous
     }
+
+    /// Records the body's own failure (the first one).
+    pub fn failed(&self, err: &UploadError) {
+        lock(&self.failure).get_or_insert_with(|| err.clone());
+    }
+
+    /// The body's own failure, if it failed.
+    pub fn failure(&self) -> Option<UploadError> {
+        lock(&self.failure).clone()
+    }
+
+    fn lock_end(&self) -> MutexGuard<'_, Option<Instant>> {
+        lock(&self.end)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]
@@ -90,6 +129,11 @@ mod tests {
         .await;
         assert!(woke.is_ok(), "the waiter woke on a frame");
         signals.handed_over(30, true);
+        assert_eq!(
+            signals.granted_at_least(),
+            20,
+            "the bytes before the previous frame"
+        );
         assert!(signals.end().is_some());
         assert_eq!(signals.bytes(), 30);
     }

@@ -36,12 +36,29 @@ impl RetryPolicy {
     }
 }
 
+/// Evidence that the server did not process an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unprocessed {
+    /// HTTP/2 `REFUSED_STREAM` (RFC 9113 §8.7).
+    RefusedStream,
+    /// HTTP/2 `GOAWAY` whose last stream id is below the request's (RFC 9113 §6.8).
+    GoawayUnprocessed,
+}
+
+/// How many times one upload is sent again on [`Unprocessed`] evidence (a burst past a server's
+/// stream limit, a server going away) before the failure is the result.
+pub const UNPROCESSED_RESENDS: u32 = 8;
+
 /// How an attempt ended, as the rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended<'a> {
     /// It failed before any response, with this code; `reused`: on a connection the pool
-    /// certainly reused.
-    Failed { code: ErrorCode, reused: bool },
+    /// certainly reused; `unprocessed`: evidence that the server did not process it.
+    Failed {
+        code: ErrorCode,
+        reused: bool,
+        unprocessed: Option<Unprocessed>,
+    },
     /// A response arrived, with this status and `Retry-After` header.
     Answered {
         status: StatusCode,
@@ -56,6 +73,8 @@ pub struct Tally {
     pub repeats: u32,
     /// Whether it was already sent again after a stale pooled connection.
     pub resent_stale: bool,
+    /// How many times it was sent again on [`Unprocessed`] evidence.
+    pub unprocessed: u32,
 }
 
 /// Whether an upload is sent once more.
@@ -65,6 +84,8 @@ pub enum Resend {
     No,
     /// At once: the server closed the idle pooled connection as it was handed out.
     Stale,
+    /// At once: the server did not process it ([`Unprocessed`]).
+    Unprocessed,
     /// After this wait, as the `retry` policy says.
     After(Duration),
 }
@@ -79,7 +100,19 @@ pub fn decide(
     time_left: Option<Duration>,
     now: SystemTime,
 ) -> Resend {
-    if let Ended::Failed { code, reused: true } = ended {
+    if let Ended::Failed {
+        unprocessed: Some(_),
+        ..
+    } = ended
+    {
+        if tally.unprocessed < UNPROCESSED_RESENDS {
+            return Resend::Unprocessed;
+        }
+    }
+    if let Ended::Failed {
+        code, reused: true, ..
+    } = ended
+    {
         if !tally.resent_stale && code.is_connection_lost() {
             return Resend::Stale;
         }
@@ -150,6 +183,10 @@ impl Sends {
                 self.tally.resent_stale = true;
                 Duration::ZERO
             }
+            Resend::Unprocessed => {
+                self.tally.unprocessed += 1;
+                Duration::ZERO
+            }
             Resend::After(wait) => {
                 self.tally.repeats += 1;
                 wait
@@ -193,7 +230,11 @@ mod tests {
     }
 
     fn failed(code: ErrorCode, reused: bool) -> Ended<'static> {
-        Ended::Failed { code, reused }
+        Ended::Failed {
+            code,
+            reused,
+            unprocessed: None,
+        }
     }
 
     fn answered(status: u16, retry_after: Option<&HeaderValue>) -> Ended<'_> {
@@ -207,7 +248,7 @@ mod tests {
     fn with_policy(repeats: u32, ended: Ended<'_>) -> Resend {
         let tally = Tally {
             repeats,
-            resent_stale: false,
+            ..Tally::default()
         };
         decide(Some(&policy()), tally, ended, None, SystemTime::now())
     }
@@ -310,7 +351,7 @@ mod tests {
         };
         let many = Tally {
             repeats: 1000,
-            resent_stale: false,
+            ..Tally::default()
         };
         let ended = decide(Some(&unlimited), many, reset, Some(ms(1)), now);
         assert_eq!(ended, Resend::No, "a saturated backoff never fits");
@@ -328,6 +369,7 @@ mod tests {
             let spent = Tally {
                 repeats: 0,
                 resent_stale: true,
+                ..Tally::default()
             };
             assert_eq!(decide(None, spent, stale, None, now), Resend::No);
             let p = Some(&policy());
@@ -343,6 +385,44 @@ mod tests {
             decide(None, Tally::default(), new_connection, None, now),
             Resend::No
         );
+    }
+
+    #[test]
+    fn an_unprocessed_request_is_sent_again_at_once_up_to_the_bound() {
+        let now = SystemTime::now();
+        for evidence in [Unprocessed::RefusedStream, Unprocessed::GoawayUnprocessed] {
+            let ended = Ended::Failed {
+                code: ErrorCode::ECONNRESET,
+                reused: true,
+                unprocessed: Some(evidence),
+            };
+            let fresh = Tally::default();
+            assert_eq!(decide(None, fresh, ended, None, now), Resend::Unprocessed);
+            let spent = Tally {
+                unprocessed: UNPROCESSED_RESENDS,
+                ..fresh
+            };
+            assert_eq!(
+                decide(None, spent, ended, None, now),
+                Resend::Stale,
+                "past the bound, the other rules decide"
+            );
+            let stale_spent = Tally {
+                resent_stale: true,
+                ..spent
+            };
+            assert_eq!(decide(None, stale_spent, ended, None, now), Resend::No);
+        }
+        let mut sends = Sends::new(None, Deadline::none());
+        let refused = Ended::Failed {
+            code: ErrorCode::ECONNRESET,
+            reused: false,
+            unprocessed: Some(Unprocessed::RefusedStream),
+        };
+        for _ in 0..UNPROCESSED_RESENDS {
+            assert_eq!(sends.after(refused), Some(Duration::ZERO));
+        }
+        assert_eq!(sends.after(refused), None);
     }
 
     #[test]

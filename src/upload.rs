@@ -14,14 +14,14 @@ use crate::activity::Activity;
 use crate::attempt::{Attempts, Seen};
 use crate::clients::Pooled;
 use crate::deadline::Deadline;
-use crate::error::UploadError;
+use crate::error::{ErrorCode, Http2Failure, UploadError};
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::options::UploadPlan;
 use crate::phase::Phase;
 use crate::profile::{self, Clock};
 use crate::redirect::{self, Hop};
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
-use crate::retry::{Ended, Sends};
+use crate::retry::{Ended, Sends, Unprocessed};
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
 /// (counted from `started`, the task's creation).
@@ -69,8 +69,11 @@ async fn upload(
     let mut redirects = Redirects::default();
     let (response, seen) = loop {
         let sent = attempts.send(&hop).await?;
-        let reused = sent.seen.connecting.reused();
-        match next_step(sent.result, reused, &hop, &plan, &redirects, &mut sends)? {
+        let failed = Failed {
+            reused: sent.seen.connecting.reused(),
+            http2: sent.http2,
+        };
+        match next_step(sent.result, failed, &hop, &plan, &redirects, &mut sends)? {
             Step::Result(response) => break (response, sent.seen),
             Step::Follow(next) => {
                 redirects.followed(sent.seen.fetch_start);
@@ -102,12 +105,38 @@ enum Step {
     Again(Duration),
 }
 
-/// Classifies what an attempt to `hop` got (`reused`: on a connection the pool certainly
-/// reused): a failure is the result unless the retry rules send the upload again; a response is
-/// followed when it is a redirect, sent again when the retry rules say so, else the result.
+/// What is known of an attempt's failure besides its code.
+#[derive(Clone, Copy)]
+struct Failed {
+    /// The request went out on a connection the pool certainly reused.
+    reused: bool,
+    /// How it failed over HTTP/2, if it did.
+    http2: Option<Http2Failure>,
+}
+
+impl Failed {
+    /// As the retry rules see it, with `code`. Over HTTP/2 a lost connection is no sign of a
+    /// stale pooled one: a server closing an idle HTTP/2 connection says so with `GOAWAY`, whose
+    /// unprocessed streams are the evidence.
+    fn ended(self, code: ErrorCode) -> Ended<'static> {
+        Ended::Failed {
+            code,
+            reused: self.reused && self.http2.is_none(),
+            unprocessed: match self.http2 {
+                Some(Http2Failure::RefusedStream) => Some(Unprocessed::RefusedStream),
+                Some(Http2Failure::GoawayUnprocessed) => Some(Unprocessed::GoawayUnprocessed),
+                Some(Http2Failure::Other) | None => None,
+            },
+        }
+    }
+}
+
+/// Classifies what an attempt to `hop` got (`failed`: what is known of a failure): a failure
+/// is the result unless the retry rules send the upload again; a response is followed when it
+/// is a redirect, sent again when the retry rules say so, else the result.
 fn next_step(
     result: Result<Response, UploadError>,
-    reused: bool,
+    failed: Failed,
     hop: &Hop,
     plan: &UploadPlan,
     redirects: &Redirects,
@@ -116,10 +145,7 @@ fn next_step(
     let response = match result {
         Ok(response) => response,
         Err(err) => {
-            let ended = Ended::Failed {
-                code: err.code,
-                reused,
-            };
+            let ended = failed.ended(err.code);
             return sends.after(ended).map(Step::Again).ok_or(err);
         }
     };
