@@ -54,6 +54,11 @@ export declare enum ErrorCode {
   ERR_INVALID_ARG_TYPE = 'ERR_INVALID_ARG_TYPE',
   /** An argument has the right type but a value that cannot be used. */
   ERR_INVALID_ARG_VALUE = 'ERR_INVALID_ARG_VALUE',
+  /**
+   * A header value has a character Node refuses in one (a control character, or one above
+   * U+00FF): nothing was sent.
+   */
+  ERR_INVALID_CHAR = 'ERR_INVALID_CHAR',
   /** The file does not exist. */
   ENOENT = 'ENOENT',
   /** The file cannot be read with the caller's permissions. */

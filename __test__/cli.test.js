@@ -121,6 +121,8 @@ test('form fields, headers, the field name and the file name arrive at the serve
     'X-Repeat: 1',
     '-H',
     'x-repeat: 2',
+    '-H',
+    'X-Name: José',
     '-n',
     'photo',
     '--file-name',
@@ -138,6 +140,8 @@ test('form fields, headers, the field name and the file name arrive at the serve
   ])
   t.is(rec.headers['x-token'], 'abc 123')
   t.is(rec.headers['x-repeat'], '1, 2')
+  // Node's server reads header bytes as Latin-1: 'José' is the one byte 0xE9 (UTF-8 reads 'JosÃ©').
+  t.is(rec.headers['x-name'], 'José', 'é as one Latin-1 byte, as Node sends it')
   t.is(rec.file.field, 'photo')
   t.is(rec.file.filename, 'me.png')
   t.is(rec.file.mimeType, 'image/png')
@@ -211,6 +215,11 @@ const USAGE_ERRORS = [
   ['-X with another method than POST', ['-X', 'PUT', 'URL', 'FILE'], /"PUT": upload-task sends POST only/],
   ['a URL that is not http: or https:', ['ftp://127.0.0.1/x', 'FILE'], /ERR_INVALID_ARG_VALUE/],
   ['an invalid header name', ['-H', 'Bad Name: 1', 'URL', 'FILE'], /ERR_INVALID_ARG_VALUE/],
+  [
+    'a header value with a character Node refuses',
+    ['-H', 'Authorization: Bearer \u2026', 'URL', 'FILE'],
+    /ERR_INVALID_CHAR/,
+  ],
 ]
 
 for (const [what, args, message] of USAGE_ERRORS) {

@@ -44,10 +44,8 @@ pub struct Seen {
     pub fetch_start: Instant,
     /// What the connector did for it (nothing: a reused connection).
     pub connecting: Connecting,
-    /// Its body's signals; `None` without a body.
+    /// Its body's signals (how much of it went, and when its end did); `None` without a body.
     pub body: Option<Arc<BodySignals>>,
-    /// Its body's length; `0` without a body.
-    pub sent: u64,
 }
 
 /// What the attempts of one upload share.
@@ -124,11 +122,9 @@ impl Attempts {
             fetch_start,
             connecting: Connecting::default(),
             body: None,
-            sent: 0,
         };
         let request = if hop.with_body {
             let body = self.body().await?;
-            seen.sent = body.content_length();
             seen.body = Some(body.signals());
             Either::Left(with_body(request, body))
         } else {

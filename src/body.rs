@@ -167,7 +167,7 @@ impl Body for UploadBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.total - self.sent)
+        SizeHint::with_exact(self.content_length() - self.sent)
     }
 }
 

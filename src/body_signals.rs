@@ -1,7 +1,7 @@
 //! What one request's body tells the rest of its attempt as its frames are handed over: that it
 //! moved (the connection is up and takes it: the HTTP/2 first turn, `warmup.rs`, ends there),
-//! and when its last byte went (`requestEnd` of `enableProfile`). The idle watch is apart
-//! (`activity.rs`).
+//! how many bytes went (`sendBytesCount` of `enableProfile`) and when its last byte went
+//! (`requestEnd`). The idle watch is apart (`activity.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -62,6 +62,11 @@ impl BodySignals {
         notified.await;
     }
 
+    /// How many of the body's bytes were handed over to the connection.
+    pub fn bytes(&self) -> u64 {
+        lock(&self.totals).sent
+    }
+
     /// When the body's last byte was handed over, if it was.
     pub fn end(&self) -> Option<Instant> {
         *self.lock_end()
@@ -106,6 +111,7 @@ mod tests {
         let signals = Arc::new(BodySignals::default());
         signals.handed_over(10, false);
         assert_eq!(signals.end(), None, "not the last frame");
+        assert_eq!(signals.bytes(), 10);
         let waiter = tokio::spawn({
             let signals = signals.clone();
             async move { signals.moves().await }
@@ -129,5 +135,6 @@ mod tests {
             "the bytes before the previous frame"
         );
         assert!(signals.end().is_some());
+        assert_eq!(signals.bytes(), 30);
     }
 }

@@ -1,9 +1,8 @@
-//! The HTTP clients of one JavaScript environment: the default one, and up to
-//! [`OTHER_CLIENTS`] for uploads with other settings (`ca`, `enableHttp2`, a proxy), so that
+//! The HTTP clients of one JavaScript environment: the default one, and the [`OTHER_CLIENTS`]
+//! most recently used for uploads with other settings (`ca`, `enableHttp2`, a proxy), so that
 //! keep-alive connections are shared between the environment's uploads. A client is never
 //! shared between environments, so one never outlives the runtime it was built on.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
@@ -15,6 +14,7 @@ use rustls::pki_types::CertificateDer;
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
 use crate::proxy::{with_proxy, ProxyChoice};
+use crate::recent::Recent;
 use crate::reuse::MarkNewConnections;
 use crate::trust;
 use crate::warmup::FirstConnections;
@@ -30,9 +30,9 @@ const MAX_RESPONSE_HEADERS: usize = 2000;
 /// [`MAX_RESPONSE_HEADERS`] fields, as HTTP/1.1 takes (hyper's default is 16 KiB).
 const MAX_HTTP2_HEADER_LIST: u32 = 64 * 1024 + 32 * MAX_RESPONSE_HEADERS as u32;
 
-/// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the oldest
-/// goes first.
-const OTHER_CLIENTS: usize = 8;
+/// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the one used
+/// longest ago goes first (docs/API.md §2, docs/ARCHITECTURE.md "Per environment").
+const OTHER_CLIENTS: usize = 32;
 
 /// What sets one client apart from the default one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -82,7 +82,7 @@ impl ExtraRoots {
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Pooled,
-    others: Mutex<VecDeque<(ClientKey, Pooled)>>,
+    others: Mutex<Recent<ClientKey, Pooled>>,
 }
 
 /// A client, and for one that offers HTTP/2, its first connection per origin.
@@ -102,7 +102,7 @@ impl Clients {
                 client: configured().http1_only().build()?,
                 first: None,
             },
-            others: Mutex::new(VecDeque::new()),
+            others: Mutex::new(Recent::new(OTHER_CLIENTS)),
         })
     }
 
@@ -115,17 +115,14 @@ impl Clients {
             .others
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, client)) = cache.iter().find(|(k, _)| k == key) {
-            return Ok(client.clone());
+        if let Some(client) = cache.get(key) {
+            return Ok(client);
         }
         let client = Pooled {
             client: build(key)?,
             first: key.http2.then(Default::default),
         };
-        if cache.len() == OTHER_CLIENTS {
-            cache.pop_front();
-        }
-        cache.push_back((key.clone(), client.clone()));
+        cache.insert(key.clone(), client.clone());
         Ok(client)
     }
 }

@@ -27,6 +27,9 @@ pub enum ErrorCode {
     ERR_INVALID_ARG_TYPE,
     /// An argument has the right type but a value that cannot be used.
     ERR_INVALID_ARG_VALUE,
+    /// A header value has a character Node refuses in one (a control character, or one above
+    /// U+00FF): nothing was sent.
+    ERR_INVALID_CHAR,
     /// The file does not exist.
     ENOENT,
     /// The file cannot be read with the caller's permissions.
@@ -147,6 +150,18 @@ impl UploadError {
         UploadError::new(
             ErrorCode::ERR_INVALID_ARG_VALUE,
             format!("parameter error: {reason}"),
+        )
+    }
+
+    /// The failure of the value of the header `name`, which holds `character`, a character Node
+    /// refuses in a header value (`ERR_INVALID_CHAR`); the value itself is never repeated.
+    pub fn invalid_char(name: &str, character: char) -> Self {
+        UploadError::new(
+            ErrorCode::ERR_INVALID_CHAR,
+            format!(
+                "parameter error: parameter.header[{name:?}] has an invalid character (U+{:04X}): a header value takes tab, U+0020-U+007E and U+0080-U+00FF, as in Node",
+                u32::from(character)
+            ),
         )
     }
 

@@ -23,6 +23,7 @@ mod phase;
 mod profile;
 mod progress;
 mod proxy;
+mod recent;
 mod redirect;
 mod response;
 mod retry;

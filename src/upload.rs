@@ -235,12 +235,12 @@ impl Received {
             redirects: redirects.span,
             fetch_start: seen.fetch_start,
             connecting: seen.connecting,
-            body_end: seen.body.and_then(|body| body.end()),
+            body_end: seen.body.as_ref().and_then(|body| body.end()),
             response_start: self.start,
             response_end: self.end,
             peer: self.peer,
             version: self.version,
-            sent: seen.sent,
+            sent: seen.body.map_or(0, |body| body.bytes()),
             received: self.bytes.len() as u64,
         }
     }

@@ -193,7 +193,7 @@ pub const RECORDS: &[Record] = &[
         ts: "IAnyObject",
         shown: "object",
         fallback: Fallback::Words("`{}`"),
-        rule: "names are HTTP tokens; values, through `String()`, have no CR, LF or NUL",
+        rule: "names are HTTP tokens; values, through `String()`, are checked as Node checks them (else `ERR_INVALID_CHAR`)",
         cli: &["-H, --header"],
         doc: "request headers, values through `String()`; `Content-Type`, `Content-Length`, `Transfer-Encoding` and `Host` are always the upload's own",
         see: Some("6"),
