@@ -24,6 +24,7 @@ use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
 use crate::proxy::ProxyChoice;
 use crate::redirect::Hop;
+use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
 use crate::warmup::FirstTurn;
 
@@ -33,6 +34,8 @@ pub struct Sent {
     pub result: Result<Response, UploadError>,
     /// What was observed of the request.
     pub seen: Seen,
+    /// For a failure: the evidence that the receiver did not process the request.
+    pub unprocessed: Option<Unprocessed>,
 }
 
 /// What was observed of one request (for `enableProfile` and the retry rules).
@@ -141,12 +144,20 @@ impl Attempts {
         };
         let (result, connecting) = watch_connecting(alongside(request, opening)).await;
         seen.connecting = connecting;
+        let unprocessed = result
+            .as_ref()
+            .err()
+            .and_then(|err| unprocessed(err, &seen));
         let result = result.map_err(if self.proxied {
             UploadError::from_proxied_http
         } else {
             UploadError::from_http
         });
-        Ok(Sent { result, seen })
+        Ok(Sent {
+            result,
+            seen,
+            unprocessed,
+        })
     }
 
     /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another
@@ -174,6 +185,14 @@ impl Attempts {
         );
         Ok(body.paced(self.max_bytes_per_second))
     }
+}
+
+/// The evidence that the receiver did not process a request that failed with `_err` before any
+/// response (`retry.rs` holds the rule): its body had not handed all of its bytes to the
+/// connection (a request without a body gives none: its head may have been written whole).
+fn unprocessed(_err: &reqwest::Error, seen: &Seen) -> Option<Unprocessed> {
+    let body_handed_over = seen.body.as_ref().is_none_or(|body| body.end().is_some());
+    (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
 /// `request` with `body`, sent, while the body's progress throttle reports what it holds back.

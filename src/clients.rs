@@ -10,6 +10,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Certificate, Client, ClientBuilder};
 
 use crate::error::UploadError;
+use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
 use crate::reuse::MarkNewConnections;
 use crate::warmup::FirstConnections;
@@ -33,6 +34,8 @@ pub struct ClientKey {
     pub http2: bool,
     /// The proxy (`proxy`, or the proxy variables').
     pub proxy: ProxyChoice,
+    /// How long its pool keeps a connection idle (`keep_alive.rs`: the origin's hint).
+    pub pool_idle: PoolIdle,
 }
 
 /// Extra trusted roots (`ca`): their PEM texts, which tell one client's settings from another's,
@@ -133,6 +136,10 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
         builder = builder.tls_certs_merge(key.ca.certificates.iter().cloned());
     }
     builder = with_proxy(builder, &key.proxy)?;
+    builder = match key.pool_idle.duration() {
+        Some(idle) => builder.pool_idle_timeout(idle),
+        None => builder.pool_max_idle_per_host(0),
+    };
     builder
         .build()
         .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
@@ -156,6 +163,7 @@ fn configured() -> ClientBuilder {
         .brotli(true)
         .zstd(true)
         .tcp_nodelay(true)
+        .pool_idle_timeout(POOL_IDLE.duration())
         .connector_layer(MarkNewConnections)
 }
 

@@ -14,6 +14,7 @@ mod deadline;
 mod environment;
 mod error;
 mod file_reader;
+mod keep_alive;
 mod listeners;
 mod multipart;
 mod options;

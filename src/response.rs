@@ -24,8 +24,8 @@ pub struct UploadSuccess {
     pub cookies: Vec<String>,
     /// The timings, with `enableProfile`.
     pub profile: Option<RequestProfile>,
-    /// How many times the upload was sent, with `retry`.
-    pub attempts: Option<u32>,
+    /// How many times the upload was sent.
+    pub attempts: u32,
 }
 
 /// How an upload ended, as the native promise of `start` resolves (it never rejects):
@@ -48,8 +48,8 @@ pub enum UploadOutcome {
         cookies: Vec<String>,
         /// The timings, with `enableProfile`.
         profile: Option<RequestProfile>,
-        /// How many times the upload was sent, with `retry`.
-        attempts: Option<u32>,
+        /// How many times the upload was sent.
+        attempts: u32,
     },
     /// The upload failed.
     Failure {
@@ -59,6 +59,8 @@ pub enum UploadOutcome {
         reason: String,
         /// For a timeout: where the upload was.
         phase: Option<Phase>,
+        /// How many times the upload was sent (`0`: it failed before it was sent).
+        attempts: u32,
     },
 }
 
@@ -84,17 +86,30 @@ impl From<UploadError> for UploadOutcome {
             code: err.code,
             reason: err.reason,
             phase: err.phase,
+            attempts: 0,
         }
     }
 }
 
-/// Reads the (decoded) response body, failing with `ERR_RESPONSE_TOO_LARGE` as soon as it is
-/// announced or seen to be larger than `limit`; memory never holds more than `limit` bytes.
+impl UploadOutcome {
+    /// This failure, of an upload that was sent `sent` times (a success knows its own count).
+    pub fn sent(mut self, sent: u32) -> Self {
+        if let UploadOutcome::Failure { attempts, .. } = &mut self {
+            *attempts = sent;
+        }
+        self
+    }
+}
+
+/// Reads the (decoded) response body into `body`, failing with `ERR_RESPONSE_TOO_LARGE` as soon
+/// as it is announced or seen to be larger than `limit`; memory never holds more than `limit`
+/// bytes. On a failure, `body` holds what arrived before it.
 pub async fn read_body(
     mut response: Response,
     limit: u64,
     activity: &Activity,
-) -> Result<Vec<u8>, UploadError> {
+    body: &mut Vec<u8>,
+) -> Result<(), UploadError> {
     let too_large = || {
         UploadError::new(
             ErrorCode::ERR_RESPONSE_TOO_LARGE,
@@ -105,7 +120,7 @@ pub async fn read_body(
     if announced.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
+    body.reserve(announced.unwrap_or(0).min(limit) as usize);
     while let Some(chunk) = response.chunk().await.map_err(UploadError::from_http)? {
         activity.moved(Phase::receive);
         if (body.len() + chunk.len()) as u64 > limit {
@@ -113,7 +128,7 @@ pub async fn read_body(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(())
 }
 
 /// Headers as Node's `IncomingMessage.headers`: lower-case names in arrival order, repeats

@@ -3,6 +3,7 @@
 //! raced against `abort()`, the deadline (`deadline.rs`) and the idle watchdog (`activity.rs`).
 
 use std::future::pending;
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,7 @@ use reqwest::{Response, Version};
 use tokio_util::sync::CancellationToken;
 
 use crate::activity::Activity;
-use crate::attempt::{Attempts, Seen};
+use crate::attempt::{Attempts, Seen, Sent};
 use crate::clients::Pooled;
 use crate::deadline::Deadline;
 use crate::error::UploadError;
@@ -23,14 +24,19 @@ use crate::redirect::{self, Hop};
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
 use crate::retry::{Ended, Sends};
 
+/// The header by which a caller marks an upload as safe to repeat after it was written whole
+/// (`retry` then repeats it; the IETF httpapi `Idempotency-Key` draft).
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
-/// (counted from `started`, the task's creation).
+/// (counted from `started`, the task's creation); `attempts` counts the times it was sent.
 pub async fn run_upload(
     plan: UploadPlan,
     client: Pooled,
     listeners: Arc<Listeners>,
     token: CancellationToken,
     started: Instant,
+    attempts: Arc<AtomicU32>,
 ) -> Result<UploadSuccess, UploadError> {
     let deadline = Deadline::new(started, plan.timeout);
     let activity = Arc::new(Activity::new());
@@ -41,7 +47,8 @@ pub async fn run_upload(
             None => pending::<Phase>().await,
         }
     };
-    let work = upload(plan, client, listeners, activity.clone(), &token, deadline);
+    let sends = Sends::new(plan.retry, deadline, attempts);
+    let work = upload(plan, client, listeners, activity.clone(), &token, sends);
     tokio::select! {
         biased;
         _ = token.cancelled() => Err(UploadError::abort()),
@@ -60,26 +67,27 @@ async fn upload(
     listeners: Arc<Listeners>,
     activity: Arc<Activity>,
     token: &CancellationToken,
-    deadline: Deadline,
+    mut sends: Sends,
 ) -> Result<UploadSuccess, UploadError> {
     let clock = plan.profile.then(Clock::now);
     let (mut attempts, mut hop) =
         Attempts::open(&plan, pooled, listeners.clone(), activity.clone(), token).await?;
-    let mut sends = Sends::new(plan.retry, deadline);
     let mut redirects = Redirects::default();
     let (response, seen) = loop {
+        sends.sending();
         let sent = attempts.send(&hop).await?;
-        let reused = sent.seen.connecting.reused();
-        match next_step(sent.result, reused, &hop, &plan, &redirects, &mut sends)? {
-            Step::Result(response) => break (response, sent.seen),
+        let seen = sent.seen.clone();
+        match next_step(sent, &hop, &plan, &redirects, &mut sends)? {
+            Step::Result(response) => break (response, seen),
             Step::Follow(next) => {
-                redirects.followed(sent.seen.fetch_start);
+                redirects.followed(seen.fetch_start);
                 hop = next;
             }
             Step::Again(wait) => activity.waiting(tokio::time::sleep(wait)).await,
         }
     };
-    let received = receive(response, &plan, &listeners, &activity).await?;
+    let early = seen.body.as_ref().is_some_and(|body| body.end().is_none());
+    let received = receive(response, &plan, &listeners, &activity, early).await?;
     let profile = clock.map(|clock| received.observed(&redirects, seen).profile(&clock));
     Ok(UploadSuccess {
         status_code: received.status_code,
@@ -102,23 +110,24 @@ enum Step {
     Again(Duration),
 }
 
-/// Classifies what an attempt to `hop` got (`reused`: on a connection the pool certainly
-/// reused): a failure is the result unless the retry rules send the upload again; a response is
-/// followed when it is a redirect, sent again when the retry rules say so, else the result.
+/// Classifies what an attempt to `hop` got: a failure is the result unless the retry rules send
+/// the upload again; a response is followed when it is a redirect, sent again when the retry
+/// rules say so, else the result.
 fn next_step(
-    result: Result<Response, UploadError>,
-    reused: bool,
+    sent: Sent,
     hop: &Hop,
     plan: &UploadPlan,
     redirects: &Redirects,
     sends: &mut Sends,
 ) -> Result<Step, UploadError> {
-    let response = match result {
+    let response = match sent.result {
         Ok(response) => response,
         Err(err) => {
             let ended = Ended::Failed {
                 code: err.code,
-                reused,
+                reused: sent.seen.connecting.reused(),
+                unprocessed: sent.unprocessed,
+                keyed: hop.headers.contains_key(IDEMPOTENCY_KEY),
             };
             return sends.after(ended).map(Step::Again).ok_or(err);
         }
@@ -170,26 +179,34 @@ struct Received {
 }
 
 /// Delivers the final response's headers (after the final progress event has run in
-/// JavaScript, `Listeners::deliver_headers`) and reads its body.
+/// JavaScript, `Listeners::deliver_headers`) while reading its body at once: a server that closes
+/// the connection after its response may reset it, and the data not yet read goes with it.
+/// `early`: the response came before the request's body was all sent; the connection breaking
+/// under its body then ends the body: what arrived of it is the result's (docs/API.md §2.3).
 async fn receive(
     response: Response,
     plan: &UploadPlan,
     listeners: &Listeners,
     activity: &Activity,
+    early: bool,
 ) -> Result<Received, UploadError> {
     let start = Instant::now();
     activity.moved(Phase::receive);
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
-    listeners
-        .deliver_headers(HeadersEvent {
-            header: header.clone(),
-        })
-        .await;
     let status_code = u32::from(response.status().as_u16());
     let peer = response.remote_addr();
     let version = response.version();
-    let bytes = read_body(response, plan.max_response_bytes, activity).await?;
+    let mut bytes = Vec::new();
+    let delivered = listeners.deliver_headers(HeadersEvent {
+        header: header.clone(),
+    });
+    let read = read_body(response, plan.max_response_bytes, activity, &mut bytes);
+    let ((), read) = tokio::join!(delivered, read);
+    match read {
+        Err(err) if !(early && err.code.is_connection_lost()) => return Err(err),
+        _ => {}
+    }
     Ok(Received {
         status_code,
         header,
