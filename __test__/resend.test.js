@@ -62,30 +62,30 @@ test('a reused keep-alive connection reset after the whole body went out: the ca
   })
   const first = await settle(start({ url: server.url }))
   t.is(first.res?.statusCode, 200, first.error?.errMsg)
-  t.is(first.res.attempts, 1)
   const second = await settle(start({ url: server.url }))
-  t.is(second.error?.code, 'ECONNRESET', 'not sent again on a new connection')
-  t.is(second.error.attempts, 1)
   t.is(server.bodies, 2, 'exactly one complete body per call')
-  t.is(server.connections, 1)
+  t.is(server.connections, 1, 'not sent again on a new connection')
+  t.is(second.error?.code, 'ECONNRESET')
+  t.is(second.error.attempts, 1)
+  t.is(first.res.attempts, 1)
 })
 
 test('a server that reads the whole body and drops the connection gets it once with retry and no Idempotency-Key', async (t) => {
   const server = await countingServer(t, (req) => req.socket.destroy())
   const { error } = await settle(start({ url: server.url, retry: { limit: 2, backoff: 10 } }))
+  t.is(server.bodies, 1)
   t.is(error?.code, 'ECONNRESET')
   t.is(error.attempts, 1)
-  t.is(server.bodies, 1)
 })
 
 test('with an Idempotency-Key, retry sends the whole-written upload again, with the same key each time', async (t) => {
   const server = await countingServer(t, (req) => req.socket.destroy())
   const header = { 'Idempotency-Key': '"8e03978e-40d5-43e8-bc93-6894a57f9324"' }
   const { error } = await settle(start({ url: server.url, header, retry: { limit: 2, backoff: 10 } }))
-  t.is(error?.code, 'ECONNRESET')
-  t.is(error.attempts, 3)
   t.is(server.bodies, 3)
   t.deepEqual(server.keys, Array(3).fill(header['Idempotency-Key']))
+  t.is(error?.code, 'ECONNRESET')
+  t.is(error.attempts, 3)
 })
 
 test('a reset before the whole body went out is still retried without a key', async (t) => {
@@ -146,9 +146,9 @@ test('a Retry-After beyond 64 bits is over the cap: the 429 is the result, sent 
     res.end('later')
   })
   const { res, error } = await settle(start({ url: server.url, retry: { limit: 2, backoff: 10 } }))
+  t.is(server.bodies, 1)
   t.is(res?.statusCode, 429, error?.errMsg)
   t.is(res.attempts, 1)
-  t.is(server.bodies, 1)
 })
 
 test('the idle-close race: server keepAliveTimeout 50 ms, uploads 60 ms apart, 20 rounds all succeed, 20 bodies', async (t) => {
@@ -178,4 +178,15 @@ test("the server's Keep-Alive: timeout=1 hint is honoured: its connections are n
     t.is(res?.statusCode, 200, error?.errMsg)
   }
   t.is(kept.connections, 1, 'timeout=5: the connection is reused')
+})
+
+test('without a shorter hint, a pooled connection stays idle 4 s at most', async (t) => {
+  // `Keep-Alive: timeout=10`: the server would keep the connection 10 s; the pool does not.
+  const server = await countingServer(t, ok, { keepAliveTimeout: 10000 })
+  const first = await settle(start({ url: server.url }))
+  t.is(first.res?.statusCode, 200, first.error?.errMsg)
+  await new Promise((resolve) => setTimeout(resolve, 4500))
+  const second = await settle(start({ url: server.url }))
+  t.is(second.res?.statusCode, 200, second.error?.errMsg)
+  t.is(server.connections, 2, 'the idle connection was not reused after 4.5 s')
 })
