@@ -8,6 +8,7 @@
 const http = require('node:http')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
+const { listen } = require('../testing')
 const { useTempFile } = require('./helpers/setup.js')
 const { outcomeOf } = require('./helpers/wait.js')
 
@@ -20,12 +21,9 @@ test('an early 413 with Connection: close, the body unread: once its head is del
     res.writeHead(413, { 'Content-Type': 'text/plain', Connection: 'close' })
     res.end(REFUSAL)
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  const url = `http://127.0.0.1:${server.address().port}/up`
+  const { port, close } = await listen(server)
+  t.teardown(close)
+  const url = `http://127.0.0.1:${port}/up`
   const delivered = []
   const lost = []
   for (let run = 0; run < 10; run++) {

@@ -10,7 +10,7 @@
 const http = require('node:http')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { closedPort } = require('../testing')
+const { closedPort, listen } = require('../testing')
 const { useTempFile } = require('./helpers/setup.js')
 const { outcomeOf } = require('./helpers/wait.js')
 
@@ -41,12 +41,9 @@ async function countingServer(t, answer, options = {}) {
     state.connections++
     socket.requests = 0
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  state.url = `http://127.0.0.1:${server.address().port}/up`
+  const { port, close } = await listen(server)
+  t.teardown(close)
+  state.url = `http://127.0.0.1:${port}/up`
   return state
 }
 
@@ -108,12 +105,9 @@ test('a reset before the whole body went out is still retried without a key', as
     })
     req.pipe(forward)
   })
-  await new Promise((resolve) => front.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    front.closeAllConnections()
-    front.close()
-  })
-  const url = `http://127.0.0.1:${front.address().port}/up`
+  const { port, close } = await listen(front)
+  t.teardown(close)
+  const url = `http://127.0.0.1:${port}/up`
   const { res, error } = await settle(start({ url, retry: { limit: 2, backoff: 10 }, maxBytesPerSecond: 128 * 1024 }))
   t.is(res?.statusCode, 200, error?.errMsg)
   t.is(res.attempts, 2)
