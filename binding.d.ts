@@ -88,6 +88,12 @@ export declare enum ErrorCode {
   EPIPE = 'EPIPE',
   /** The server's TLS certificate was rejected. */
   ERR_TLS_CERT_INVALID = 'ERR_TLS_CERT_INVALID',
+  /**
+   * The TLS handshake failed for another reason than the certificate: an alert from the
+   * server, bytes that are not TLS (plain HTTP on the TLS port), no common protocol version or
+   * cipher suite.
+   */
+  ERR_TLS_HANDSHAKE = 'ERR_TLS_HANDSHAKE',
   /** The response body is larger than `maxResponseBytes`. */
   ERR_RESPONSE_TOO_LARGE = 'ERR_RESPONSE_TOO_LARGE',
   /** More redirects than `maxRedirects` allows. */

@@ -169,7 +169,9 @@ export declare namespace uploadFile {
     proxy?: string | false | null
     /**
      * Extra trusted root certificates (PEM) for this upload, added to the system's roots, as Node's
-     * `ca` adds to its own; for a private CA. Not PEM: `ERR_INVALID_ARG_VALUE`. Default: none.
+     * `ca` adds to its own; for a private CA, or a server's self-signed certificate (the `openssl
+     * req -x509` kind, marked CA:TRUE), trusted as Node trusts it: host name and validity dates
+     * still checked. Not PEM: `ERR_INVALID_ARG_VALUE`. Default: none.
      */
     ca?: string | Uint8Array | ReadonlyArray<string | Uint8Array> | null
     /**

@@ -114,7 +114,7 @@ test('35: an https: server that answers the TLS handshake with an alert, or with
   const alert = Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]) // fatal handshake_failure
   for (const answer of [alert, Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n')]) {
     const url = await rawHttpsUrl(t, (socket) => socket.once('data', () => socket.end(answer)))
-    await failsWith(t, ['-q', '-F', `file=@${small.path}`, url], 35, /\(ERR_NETWORK\)/)
+    await failsWith(t, ['-q', '-F', `file=@${small.path}`, url], 35, /\(ERR_TLS_HANDSHAKE\)/)
   }
 })
 

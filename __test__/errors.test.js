@@ -481,6 +481,23 @@ const scenarios = {
     },
   },
 
+  ERR_TLS_HANDSHAKE: {
+    title: 'https: a server that answers the TLS ClientHello with plain HTTP',
+    async run(t) {
+      let hello = null
+      const raw = await rawTcpServer(t, (socket) =>
+        socket.once('data', (chunk) => {
+          hello = chunk
+          socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n')
+        }),
+      )
+      const url = `https://127.0.0.1:${raw.port}/upload`
+      const result = await failureOf(upload({ url, filePath: small.path, name: 'file' }))
+      t.is(hello?.[0], 0x16, 'the client opened with a TLS handshake record')
+      return result
+    },
+  },
+
   ERR_NETWORK: {
     title: 'a server that answers with bytes that are not HTTP',
     async run(t) {

@@ -4,9 +4,8 @@
  * Whether an upload's connection was set up, as the command can see it from outside the
  * library: the first progress event that reports body bytes handed to the connection, or the
  * response head, whichever comes first. It serves `--connect-timeout` (exit 28 when neither came
- * in time) and the `handshake` exit status (cli/exit-codes.js). Progress events are throttled
- * (docs/API.md §4: one is due at most 200 ms after bytes moved, held back at most 50 ms more), so
- * the moment is seen up to about 0.25 s late.
+ * in time). Progress events are throttled (docs/API.md §4: one is due at most 200 ms after bytes
+ * moved, held back at most 50 ms more), so the moment is seen up to about 0.25 s late.
  */
 
 /**
@@ -14,7 +13,7 @@
  * was not set up by then.
  * @param {import('..').UploadTask} task
  * @param {{ timeoutMs?: number, onTimeout: () => void }} options
- * @returns {{ readonly connected: boolean, readonly timedOut: boolean, stop(): void }}
+ * @returns {{ readonly timedOut: boolean, stop(): void }}
  */
 function watchConnection(task, { timeoutMs, onTimeout }) {
   let connected = false
@@ -36,9 +35,6 @@ function watchConnection(task, { timeoutMs, onTimeout }) {
     }, timeoutMs)
   }
   return {
-    get connected() {
-      return connected
-    },
     get timedOut() {
       return timedOut
     },

@@ -17,9 +17,6 @@
  * @property {string} meaning   one line, for `--help`
  * @property {string} curl      what curl means by the same number
  * @property {string[]} codes   the `ErrorCode` values that end the process with it
- * @property {string[]} [connecting]   the `ErrorCode` values that end the process with it when
- *   they end an `https:` upload before its connection was set up (cli/connection.js), and
- *   otherwise with the status of their row in `codes`
  */
 
 /** @type {ExitFamily[]} */
@@ -100,11 +97,9 @@ const EXIT_FAMILIES = [
   {
     status: 35,
     key: 'handshake',
-    meaning: 'an https: connection failed before it was set up: the TLS handshake failed',
+    meaning: 'the TLS handshake failed for another reason than the certificate (an alert, bytes that are not TLS)',
     curl: 'SSL connect error (the TLS handshake failed)',
-    codes: [],
-    // The library reports a failed TLS handshake as ERR_NETWORK, as it does other failures.
-    connecting: ['ERR_NETWORK'],
+    codes: ['ERR_TLS_HANDSHAKE'],
   },
   {
     status: 47,
@@ -153,14 +148,9 @@ function exitStatus(key) {
 /**
  * The exit status for a failed upload's `code`; `internal` (1) for a code not in the table.
  * @param {string} code
- * @param {{ https: boolean, connected: boolean }} [where]   the URL's scheme, and whether the
- *   connection was set up (see `ExitFamily.connecting`)
  */
-function exitStatusForCode(code, where = { https: false, connected: true }) {
-  const connecting = where.https && !where.connected
-  const family =
-    (connecting && EXIT_FAMILIES.find((f) => f.connecting?.includes(code))) ||
-    EXIT_FAMILIES.find((f) => f.codes.includes(code))
+function exitStatusForCode(code) {
+  const family = EXIT_FAMILIES.find((f) => f.codes.includes(code))
   return family ? family.status : exitStatus('internal')
 }
 

@@ -51,14 +51,13 @@ function answer(result, { fail, json }) {
 
 /**
  * @param {unknown} error   what the upload was rejected with
- * @param {{ https: boolean, connected: boolean }} where   see `exitStatusForCode`
  * @returns {Outcome}
  */
-function failure(error, where) {
+function failure(error) {
   if (!library().isUploadError(error)) {
     return { message: `unexpected error: ${error?.stack ?? error}`, status: exitStatus('internal') }
   }
-  return { message: `${error.errMsg} (${error.code})`, status: exitStatusForCode(error.code, where) }
+  return { message: `${error.errMsg} (${error.code})`, status: exitStatusForCode(error.code) }
 }
 
 /**
@@ -106,8 +105,7 @@ async function upload(command, io) {
     const seconds = command.connectTimeout / 1000
     return { message: `no connection within ${seconds} s (--connect-timeout)`, status: exitStatus('timeout') }
   }
-  const where = { https: /^https:/i.test(command.upload.url), connected: settled.connection.connected }
-  return failure(settled.error, where)
+  return failure(settled.error)
 }
 
 /**

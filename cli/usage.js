@@ -50,7 +50,6 @@ function helpText() {
   const exits = EXIT_FAMILIES.flatMap((f) => [
     `  ${String(f.status).padEnd(4)} ${f.meaning}`,
     ...wrap(f.codes, 80).map((line) => `       ${line}`),
-    ...(f.connecting ? [`       ${f.connecting.join(', ')}, on https: before the connection was set up`] : []),
   ])
   return [
     USAGE,

@@ -17,7 +17,7 @@ use crate::activity::Activity;
 use crate::body::UploadBody;
 use crate::body_signals::BodySignals;
 use crate::clients::Pooled;
-use crate::error::{ErrorCode, UploadError};
+use crate::error::{http2_failure, ErrorCode, Http2Failure, UploadError};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
@@ -34,7 +34,9 @@ pub struct Sent {
     pub result: Result<Response, UploadError>,
     /// What was observed of the request.
     pub seen: Seen,
-    /// For a failure: the evidence that the receiver did not process the request.
+    /// How it failed over HTTP/2; `None` when it did not fail, or not over HTTP/2.
+    pub http2: Option<Http2Failure>,
+    /// For a failure: whether the request was not written whole ([`Unprocessed::NotWritten`]).
     pub unprocessed: Option<Unprocessed>,
 }
 
@@ -135,27 +137,31 @@ impl Attempts {
         } else {
             Either::Right(request.send())
         };
-        let signals = seen.body.clone();
-        let opening = async move {
-            if let (Some(turn), Some(signals)) = (first_turn, signals) {
-                signals.moves().await;
-                turn.connected();
+        let opening = async {
+            if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
+                turn.follow(body).await;
             }
         };
         let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        if let (Some(turn), Ok(_)) = (&first_turn, &result) {
+            turn.connected();
+        }
+        drop(first_turn);
         seen.connecting = connecting;
-        let unprocessed = result
-            .as_ref()
-            .err()
-            .and_then(|err| unprocessed(err, &seen));
-        let result = result.map_err(if self.proxied {
-            UploadError::from_proxied_http
-        } else {
-            UploadError::from_http
+        let http2 = result.as_ref().err().and_then(http2_failure);
+        let unprocessed = result.as_ref().err().and_then(|_| not_written(&seen));
+        // The body's own failure wins: HTTP/2 reports it as the stream's reset.
+        let own = seen.body.as_ref().and_then(|body| body.failure());
+        let proxied = self.proxied;
+        let result = result.map_err(|err| match own {
+            Some(own) => own,
+            None if proxied => UploadError::from_proxied_http(err),
+            None => UploadError::from_http(err),
         });
         Ok(Sent {
             result,
             seen,
+            http2,
             unprocessed,
         })
     }
@@ -187,10 +193,10 @@ impl Attempts {
     }
 }
 
-/// The evidence that the receiver did not process a request that failed with `_err` before any
-/// response (`retry.rs` holds the rule): its body had not handed all of its bytes to the
-/// connection (a request without a body gives none: its head may have been written whole).
-fn unprocessed(_err: &reqwest::Error, seen: &Seen) -> Option<Unprocessed> {
+/// The evidence that the receiver did not process a request that failed before any response
+/// (`retry.rs` holds the rule): its body had not handed all of its bytes to the connection (a
+/// request without a body gives none: its head may have been written whole).
+fn not_written(seen: &Seen) -> Option<Unprocessed> {
     let body_handed_over = seen.body.as_ref().is_none_or(|body| body.end().is_some());
     (!body_handed_over).then_some(Unprocessed::NotWritten)
 }

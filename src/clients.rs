@@ -6,13 +6,18 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
 use reqwest::redirect::Policy;
-use reqwest::{Certificate, Client, ClientBuilder};
+use reqwest::{Client, ClientBuilder};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
+use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
 use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
 use crate::reuse::MarkNewConnections;
+use crate::trust;
 use crate::warmup::FirstConnections;
 
 /// The default `User-Agent`, sent unless the caller sets one.
@@ -20,6 +25,11 @@ const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
 
 /// How many header lines a response may have: as many as Node accepts (`maxHeadersCount`).
 const MAX_RESPONSE_HEADERS: usize = 2000;
+
+/// How large an HTTP/2 response's header list may be, counted as RFC 9113 §6.5.2 counts it
+/// (names and values, plus 32 bytes a field): 64 KiB of names and values in up to
+/// [`MAX_RESPONSE_HEADERS`] fields, as HTTP/1.1 takes (hyper's default is 16 KiB).
+const MAX_HTTP2_HEADER_LIST: u32 = 64 * 1024 + 32 * MAX_RESPONSE_HEADERS as u32;
 
 /// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the oldest
 /// goes first.
@@ -43,7 +53,7 @@ pub struct ClientKey {
 #[derive(Debug, Clone, Default)]
 pub struct ExtraRoots {
     pems: Vec<String>,
-    certificates: Vec<Certificate>,
+    certificates: Vec<CertificateDer<'static>>,
 }
 
 impl PartialEq for ExtraRoots {
@@ -59,7 +69,7 @@ impl ExtraRoots {
     pub fn from_pem(pems: Vec<String>) -> Result<Self, UploadError> {
         let mut certificates = Vec::new();
         for pem in &pems {
-            match Certificate::from_pem_bundle(pem.as_bytes()) {
+            match CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>() {
                 Ok(certs) if !certs.is_empty() => certificates.extend(certs),
                 _ => {
                     return Err(UploadError::invalid_value(
@@ -128,12 +138,16 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
     let mut builder = configured();
     if key.http2 {
         // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
-        builder = builder.http2_adaptive_window(true);
+        builder = builder
+            .http2_adaptive_window(true)
+            .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST);
     } else {
         builder = builder.http1_only();
     }
     if !key.ca.certificates.is_empty() {
-        builder = builder.tls_certs_merge(key.ca.certificates.iter().cloned());
+        let tls = trust::tls_config(&key.ca.certificates, key.http2)
+            .map_err(|e| UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")))?;
+        builder = builder.tls_backend_preconfigured(tls);
     }
     builder = with_proxy(builder, &key.proxy)?;
     builder = match key.pool_idle.duration() {
@@ -149,19 +163,17 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
 /// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
 /// on this thread, while JavaScript may be writing them); TLS verified against the system's
 /// roots (which honour `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines
-/// as Node takes, decoded from gzip, deflate, brotli and zstd (which are advertised in
-/// `Accept-Encoding` unless the caller sets that header). HTTP/1.1 only, unless the caller
-/// enables HTTP/2.
+/// as Node takes; the content codings `src/response.rs` decodes advertised in `Accept-Encoding`
+/// unless the caller sets that header. HTTP/1.1 only, unless the caller enables HTTP/2.
 fn configured() -> ClientBuilder {
+    let mut advertised = HeaderMap::new();
+    advertised.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_CODINGS));
     Client::builder()
         .user_agent(USER_AGENT)
+        .default_headers(advertised)
         .redirect(Policy::none())
         .no_proxy()
         .http1_max_headers(MAX_RESPONSE_HEADERS)
-        .gzip(true)
-        .deflate(true)
-        .brotli(true)
-        .zstd(true)
         .tcp_nodelay(true)
         .pool_idle_timeout(POOL_IDLE.duration())
         .connector_layer(MarkNewConnections)

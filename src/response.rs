@@ -1,12 +1,16 @@
 //! The outcome as JavaScript sees it: Node-style header objects, the success result, and the
 //! failure, told apart by an explicit `outcome` field.
 
+use std::io;
+
 use napi_derive::napi;
-use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::header::{HeaderMap, CONTENT_ENCODING, CONTENT_LENGTH, SET_COOKIE};
 use reqwest::Response;
 use serde_json::{Map, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
 use crate::activity::Activity;
+use crate::decoding::{coding_of, decoded, wire};
 use crate::error::{ErrorCode, UploadError};
 use crate::phase::Phase;
 use crate::profile::RequestProfile;
@@ -101,11 +105,12 @@ impl UploadOutcome {
     }
 }
 
-/// Reads the (decoded) response body into `body`, failing with `ERR_RESPONSE_TOO_LARGE` as soon
-/// as it is announced or seen to be larger than `limit`; memory never holds more than `limit`
-/// bytes. On a failure, `body` holds what arrived before it.
+/// Reads the response body, decoded from its content coding (`src/decoding.rs`), failing with
+/// `ERR_RESPONSE_TOO_LARGE` as soon as it is announced or seen to be larger than `limit` decoded
+/// bytes; memory never holds more than `limit` bytes of it (a compression bomb stops there).
+/// On a failure, `body` holds what arrived before it.
 pub async fn read_body(
-    mut response: Response,
+    response: Response,
     limit: u64,
     activity: &Activity,
     body: &mut Vec<u8>,
@@ -116,26 +121,58 @@ pub async fn read_body(
             format!("response too large (over maxResponseBytes, {limit} bytes)"),
         )
     };
-    let announced = response.content_length();
+    let coding = coding_of(response.headers());
+    // The announced length is the decoded one only when nothing is decoded.
+    let announced = response.content_length().filter(|_| coding.is_none());
     if announced.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
     body.reserve(announced.unwrap_or(0).min(limit) as usize);
-    while let Some(chunk) = response.chunk().await.map_err(UploadError::from_http)? {
-        activity.moved(Phase::receive);
-        if (body.len() + chunk.len()) as u64 > limit {
+    let mut wire = wire(response, activity);
+    // An empty body is empty whatever its coding says (a 204, an empty 200), as reqwest had it.
+    if wire.fill_buf().await.map_err(body_error)?.is_empty() {
+        return Ok(());
+    }
+    let mut reader = decoded(coding, wire);
+    let mut buffer = vec![0; READ_BUFFER];
+    loop {
+        let n = reader.read(&mut buffer).await.map_err(body_error)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if (body.len() + n) as u64 > limit {
             return Err(too_large());
         }
-        body.extend_from_slice(&chunk);
+        body.extend_from_slice(&buffer[..n]);
     }
-    Ok(())
+}
+
+/// How many decoded bytes one read takes.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// The failure of reading a body: the HTTP client's, classified as such, or a body that does not
+/// decode from its coding.
+fn body_error(err: io::Error) -> UploadError {
+    match err.downcast::<reqwest::Error>() {
+        Ok(http) => UploadError::from_http(http),
+        Err(err) => UploadError::new(
+            ErrorCode::ERR_NETWORK,
+            format!("the response body does not decode from its Content-Encoding: {err}"),
+        ),
+    }
 }
 
 /// Headers as Node's `IncomingMessage.headers`: lower-case names in arrival order, repeats
 /// joined with `", "`, `set-cookie` always an array. Values are decoded as Latin-1, like Node.
+/// A body that is decoded comes without its `Content-Encoding` and `Content-Length` (they no
+/// longer describe it).
 pub fn header_object(headers: &HeaderMap) -> Value {
+    let decoded = coding_of(headers).is_some();
     let mut object = Map::new();
     for name in headers.keys() {
+        if decoded && (name == CONTENT_ENCODING || name == CONTENT_LENGTH) {
+            continue;
+        }
         let mut values = headers.get_all(name).iter().map(|v| latin1(v.as_bytes()));
         let value = if name == SET_COOKIE {
             Value::Array(values.map(Value::String).collect())
@@ -181,6 +218,19 @@ mod tests {
         let names: Vec<&String> = o.as_object().unwrap().keys().collect();
         assert_eq!(names, ["x-b", "set-cookie", "content-type"]);
         assert_eq!(cookies(&h), ["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn a_decoded_body_loses_its_coding_and_length_headers() {
+        let mut h = HeaderMap::new();
+        h.append("content-encoding", HeaderValue::from_static("GZIP"));
+        h.append("content-length", HeaderValue::from_static("20"));
+        h.append("content-type", HeaderValue::from_static("text/plain"));
+        let o = header_object(&h);
+        assert_eq!(o, serde_json::json!({ "content-type": "text/plain" }));
+        h.insert("content-encoding", HeaderValue::from_static("compress"));
+        assert_eq!(header_object(&h)["content-encoding"], "compress");
+        assert_eq!(header_object(&h)["content-length"], "20");
     }
 
     #[test]

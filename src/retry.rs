@@ -1,8 +1,9 @@
 //! When an upload is sent again. The at-most-once rule, [`may_send_again`]: a request that
 //! failed before any response is sent again without the caller's say-so only when the receiver
 //! provably did not process it ([`Unprocessed`]); with `retry`, also when the caller marked it as
-//! safe to repeat with an `Idempotency-Key` header. Under that rule: after a stale pooled
-//! connection (once, at once, with or without `retry`; see `reuse.rs`), and with `retry` when the
+//! safe to repeat with an `Idempotency-Key` header. Under that rule: after HTTP/2 evidence that
+//! a stream was not processed (at once, up to [`UNPROCESSED_RESENDS`] times), after a stale
+//! pooled connection (once, at once, with or without `retry`; see `reuse.rs`), and with `retry` when the
 //! connection was refused, reset or closed, or when the server said to come back later (429,
 //! 503), honouring `Retry-After` up to a cap, and only when the wait ends before the deadline.
 //! Each repeat re-opens the file and sends it whole.
@@ -44,18 +45,21 @@ impl RetryPolicy {
 /// Evidence that the receiver did not process a request: the only grounds on which an upload is
 /// sent again without the caller's say-so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-// The HTTP/2 evidence comes from h2's error types, read where an attempt's failure is classified.
-// The names are the ones agreed with the HTTP/2 evidence.
-#[allow(dead_code, clippy::enum_variant_names)]
+// The names are the ones agreed between the HTTP/1.1 and the HTTP/2 evidence.
+#[allow(clippy::enum_variant_names)]
 pub enum Unprocessed {
     /// The connection failed before the whole request was written: the body had not handed all
     /// of its bytes to the connection (what was handed over counts as written).
     NotWritten,
-    /// HTTP/2: the server refused the stream (`REFUSED_STREAM`, RFC 9113 §8.7).
+    /// HTTP/2 `REFUSED_STREAM` (RFC 9113 §8.7).
     RefusedStream,
-    /// HTTP/2: a GOAWAY whose last stream id is below the request's stream.
+    /// HTTP/2 `GOAWAY` whose last stream id is below the request's (RFC 9113 §6.8).
     GoawayUnprocessed,
 }
+
+/// How many times one upload is sent again on HTTP/2 [`Unprocessed`] evidence (a burst past a
+/// server's stream limit, a server going away) before the other rules decide.
+pub const UNPROCESSED_RESENDS: u32 = 8;
 
 /// The at-most-once rule (docs/API.md §2.3): whether a request that failed before any response
 /// may be sent again. Only when `unprocessed` proves the receiver did not process it, or when
@@ -91,6 +95,8 @@ pub struct Tally {
     pub repeats: u32,
     /// Whether it was already sent again after a stale pooled connection.
     pub resent_stale: bool,
+    /// How many times it was sent again on HTTP/2 [`Unprocessed`] evidence.
+    pub unprocessed: u32,
 }
 
 /// Whether an upload is sent once more.
@@ -100,6 +106,8 @@ pub enum Resend {
     No,
     /// At once: the server closed the idle pooled connection as it was handed out.
     Stale,
+    /// At once: the HTTP/2 server did not process it ([`Unprocessed`]).
+    Unprocessed,
     /// After this wait, as the `retry` policy says.
     After(Duration),
 }
@@ -114,6 +122,15 @@ pub fn decide(
     time_left: Option<Duration>,
     now: SystemTime,
 ) -> Resend {
+    if let Ended::Failed {
+        unprocessed: Some(Unprocessed::RefusedStream | Unprocessed::GoawayUnprocessed),
+        ..
+    } = ended
+    {
+        if tally.unprocessed < UNPROCESSED_RESENDS {
+            return Resend::Unprocessed;
+        }
+    }
     if let Ended::Failed {
         code,
         reused: true,
@@ -213,6 +230,10 @@ impl Sends {
                 self.tally.resent_stale = true;
                 Duration::ZERO
             }
+            Resend::Unprocessed => {
+                self.tally.unprocessed += 1;
+                Duration::ZERO
+            }
             Resend::After(wait) => {
                 self.tally.repeats += 1;
                 wait
@@ -288,7 +309,7 @@ mod tests {
     fn with_policy(repeats: u32, ended: Ended<'_>) -> Resend {
         let tally = Tally {
             repeats,
-            resent_stale: false,
+            ..Tally::default()
         };
         decide(Some(&policy()), tally, ended, None, SystemTime::now())
     }
@@ -391,7 +412,7 @@ mod tests {
         };
         let many = Tally {
             repeats: 1000,
-            resent_stale: false,
+            ..Tally::default()
         };
         let ended = decide(Some(&unlimited), many, reset, Some(ms(1)), now);
         assert_eq!(ended, Resend::No, "a saturated backoff never fits");
@@ -407,8 +428,8 @@ mod tests {
             let zero_left = Some(Duration::ZERO);
             assert_eq!(decide(None, fresh, stale, zero_left, now), Resend::Stale);
             let spent = Tally {
-                repeats: 0,
                 resent_stale: true,
+                ..Tally::default()
             };
             assert_eq!(decide(None, spent, stale, None, now), Resend::No);
             let p = Some(&policy());
@@ -471,6 +492,60 @@ mod tests {
         );
         assert_eq!(with_policy(0, answered(429, Some(&huge))), Resend::No);
         assert_eq!(with_policy(0, answered(503, Some(&huge))), Resend::No);
+    }
+
+    #[test]
+    fn an_unprocessed_request_is_sent_again_at_once_up_to_the_bound() {
+        let now = SystemTime::now();
+        for evidence in [Unprocessed::RefusedStream, Unprocessed::GoawayUnprocessed] {
+            let ended = Ended::Failed {
+                code: ErrorCode::ECONNRESET,
+                reused: true,
+                unprocessed: Some(evidence),
+                keyed: false,
+            };
+            let fresh = Tally::default();
+            assert_eq!(decide(None, fresh, ended, None, now), Resend::Unprocessed);
+            let spent = Tally {
+                unprocessed: UNPROCESSED_RESENDS,
+                ..fresh
+            };
+            assert_eq!(
+                decide(None, spent, ended, None, now),
+                Resend::Stale,
+                "past the bound, the other rules decide"
+            );
+            let stale_spent = Tally {
+                resent_stale: true,
+                ..spent
+            };
+            assert_eq!(decide(None, stale_spent, ended, None, now), Resend::No);
+        }
+        let not_written = failed(ErrorCode::ECONNREFUSED, false);
+        let fresh = Tally::default();
+        assert_eq!(
+            decide(None, fresh, not_written, None, now),
+            Resend::No,
+            "not written: no resend at once without retry on a new connection"
+        );
+        let mut sends = Sends::new(None, Deadline::none(), Arc::default());
+        let refused = Ended::Failed {
+            code: ErrorCode::ECONNRESET,
+            reused: false,
+            unprocessed: Some(Unprocessed::RefusedStream),
+            keyed: false,
+        };
+        for _ in 0..UNPROCESSED_RESENDS {
+            sends.sending();
+            assert_eq!(sends.after(refused), Some(Duration::ZERO));
+        }
+        sends.sending();
+        assert_eq!(sends.after(refused), None);
+        assert_eq!(
+            sends.attempts(),
+            UNPROCESSED_RESENDS + 1,
+            "each resend counts"
+        );
     }
 
     #[test]

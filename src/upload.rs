@@ -12,17 +12,17 @@ use reqwest::{Response, Version};
 use tokio_util::sync::CancellationToken;
 
 use crate::activity::Activity;
-use crate::attempt::{Attempts, Seen, Sent};
+use crate::attempt::{Attempts, Seen};
 use crate::clients::Pooled;
 use crate::deadline::Deadline;
-use crate::error::UploadError;
+use crate::error::{ErrorCode, Http2Failure, UploadError};
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::options::UploadPlan;
 use crate::phase::Phase;
 use crate::profile::{self, Clock};
 use crate::redirect::{self, Hop};
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
-use crate::retry::{Ended, Sends};
+use crate::retry::{Ended, Sends, Unprocessed};
 
 /// The header by which a caller marks an upload as safe to repeat after it was written whole
 /// (`retry` then repeats it; the IETF httpapi `Idempotency-Key` draft).
@@ -76,11 +76,16 @@ async fn upload(
     let (response, seen) = loop {
         sends.sending();
         let sent = attempts.send(&hop).await?;
-        let seen = sent.seen.clone();
-        match next_step(sent, &hop, &plan, &redirects, &mut sends)? {
-            Step::Result(response) => break (response, seen),
+        let failed = Failed {
+            reused: sent.seen.connecting.reused(),
+            http2: sent.http2,
+            unprocessed: sent.unprocessed,
+            keyed: hop.headers.contains_key(IDEMPOTENCY_KEY),
+        };
+        match next_step(sent.result, failed, &hop, &plan, &redirects, &mut sends)? {
+            Step::Result(response) => break (response, sent.seen),
             Step::Follow(next) => {
-                redirects.followed(seen.fetch_start);
+                redirects.followed(sent.seen.fetch_start);
                 hop = next;
             }
             Step::Again(wait) => activity.waiting(tokio::time::sleep(wait)).await,
@@ -110,25 +115,53 @@ enum Step {
     Again(Duration),
 }
 
-/// Classifies what an attempt to `hop` got: a failure is the result unless the retry rules send
-/// the upload again; a response is followed when it is a redirect, sent again when the retry
-/// rules say so, else the result.
+/// What is known of an attempt's failure besides its code.
+#[derive(Clone, Copy)]
+struct Failed {
+    /// The request went out on a connection the pool certainly reused.
+    reused: bool,
+    /// How it failed over HTTP/2, if it did.
+    http2: Option<Http2Failure>,
+    /// Whether its body was not all handed to the connection ([`Unprocessed::NotWritten`]).
+    unprocessed: Option<Unprocessed>,
+    /// The request carries an `Idempotency-Key` header.
+    keyed: bool,
+}
+
+impl Failed {
+    /// As the retry rules see it, with `code`. Over HTTP/2 a lost connection is no sign of a
+    /// stale pooled one: a server closing an idle HTTP/2 connection says so with `GOAWAY`, whose
+    /// unprocessed streams are the evidence.
+    fn ended(self, code: ErrorCode) -> Ended<'static> {
+        let http2 = match self.http2 {
+            Some(Http2Failure::RefusedStream) => Some(Unprocessed::RefusedStream),
+            Some(Http2Failure::GoawayUnprocessed) => Some(Unprocessed::GoawayUnprocessed),
+            Some(Http2Failure::Other) | None => None,
+        };
+        Ended::Failed {
+            code,
+            reused: self.reused && self.http2.is_none(),
+            unprocessed: http2.or(self.unprocessed),
+            keyed: self.keyed,
+        }
+    }
+}
+
+/// Classifies what an attempt to `hop` got (`failed`: what is known of a failure): a failure
+/// is the result unless the retry rules send the upload again; a response is followed when it
+/// is a redirect, sent again when the retry rules say so, else the result.
 fn next_step(
-    sent: Sent,
+    result: Result<Response, UploadError>,
+    failed: Failed,
     hop: &Hop,
     plan: &UploadPlan,
     redirects: &Redirects,
     sends: &mut Sends,
 ) -> Result<Step, UploadError> {
-    let response = match sent.result {
+    let response = match result {
         Ok(response) => response,
         Err(err) => {
-            let ended = Ended::Failed {
-                code: err.code,
-                reused: sent.seen.connecting.reused(),
-                unprocessed: sent.unprocessed,
-                keyed: hop.headers.contains_key(IDEMPOTENCY_KEY),
-            };
+            let ended = failed.ended(err.code);
             return sends.after(ended).map(Step::Again).ok_or(err);
         }
     };

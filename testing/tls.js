@@ -38,52 +38,119 @@ async function openssl(cwd, args) {
   }
 }
 
-/** Generates a fresh CA and server certificate in a temp dir, reads them, removes the dir. */
-async function generate() {
+/** Runs `make(dir)` in a fresh temp dir, then returns `read(name)` of each of `names`; removes the dir. */
+async function inTempDir(make, names) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'upload-task-tls-'))
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
   try {
-    await openssl(dir, [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=upload-task test CA',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ])
-    await openssl(dir, ['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
-    await fsp.writeFile(path.join(dir, 'server.ext'), SERVER_EXTENSIONS)
-    await openssl(dir, [
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'server.ext',
-      '-out',
-      'server.pem',
-    ])
-    const read = (name) => fsp.readFile(path.join(dir, name), 'utf8')
-    return { ca: await read('ca.pem'), cert: await read('server.pem'), key: await read('server.key') }
+    await make(dir)
+    const texts = {}
+    for (const [key, name] of Object.entries(names)) texts[key] = await fsp.readFile(path.join(dir, name), 'utf8')
+    return texts
   } finally {
     await fsp.rm(dir, { recursive: true, force: true })
   }
+}
+
+/** Generates a fresh CA and server certificate in a temp dir, reads them, removes the dir. */
+function generate() {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
+  return inTempDir(
+    async (dir) => {
+      await openssl(dir, [
+        'req',
+        '-x509',
+        ...ec,
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=upload-task test CA',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ])
+      await openssl(dir, ['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'])
+      await fsp.writeFile(path.join(dir, 'server.ext'), SERVER_EXTENSIONS)
+      await openssl(dir, [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        'server.ext',
+        '-out',
+        'server.pem',
+      ])
+    },
+    { ca: 'ca.pem', cert: 'server.pem', key: 'server.key' },
+  )
+}
+
+/** The `openssl ca` settings that sign an already expired self-signed certificate. */
+const EXPIRED_CA_CONFIG = [
+  '[ca]',
+  'default_ca = expired',
+  '[expired]',
+  'database = index.txt',
+  'new_certs_dir = .',
+  'default_md = sha256',
+  'policy = any',
+  'rand_serial = yes',
+  '[any]',
+  'commonName = supplied',
+].join('\n')
+
+/**
+ * A self-signed server certificate as the usual `openssl req -x509 -newkey rsa:2048 -nodes
+ * -subj /CN=… -addext subjectAltName=…` makes it: OpenSSL marks it a CA (`CA:TRUE`). With
+ * `expired`, the same kind of certificate valid for one day in 2020 only (`openssl ca -selfsign`).
+ * @param {{ subjectAltName: string, expired?: boolean }} options   e.g. `'DNS:localhost'`
+ * @returns {Promise<{ cert: string, key: string }>}
+ */
+function createSelfSigned({ subjectAltName, expired = false }) {
+  const subject = ['-subj', '/CN=localhost']
+  return inTempDir(
+    async (dir) => {
+      if (!expired) {
+        const usual = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem']
+        await openssl(dir, [...usual, '-days', '2', ...subject, '-addext', `subjectAltName=${subjectAltName}`])
+        return
+      }
+      await fsp.writeFile(path.join(dir, 'ca.cnf'), EXPIRED_CA_CONFIG)
+      await fsp.writeFile(path.join(dir, 'index.txt'), '')
+      await fsp.writeFile(
+        path.join(dir, 'ext.cnf'),
+        `basicConstraints=critical,CA:TRUE\nsubjectAltName=${subjectAltName}\n`,
+      )
+      await openssl(dir, [
+        'req',
+        '-new',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'key.pem',
+        '-out',
+        'cert.csr',
+        ...subject,
+      ])
+      const dates = ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']
+      const sign = ['ca', '-batch', '-selfsign', '-config', 'ca.cnf', '-keyfile', 'key.pem', '-in', 'cert.csr']
+      await openssl(dir, [...sign, '-out', 'cert.pem', ...dates, '-extfile', 'ext.cnf', '-notext'])
+    },
+    { cert: 'cert.pem', key: 'key.pem' },
+  )
 }
 
 let cached
@@ -101,4 +168,4 @@ function createCertificates() {
   return cached
 }
 
-module.exports = { createCertificates }
+module.exports = { createCertificates, createSelfSigned }
