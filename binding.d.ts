@@ -274,12 +274,13 @@ export type UploadOutcome =
     data: string; /** The response headers, as in `onHeadersReceived`. */
     header: any; /** The `Set-Cookie` values, `[]` when none. */
     cookies: Array<string>; /** The timings, with `enableProfile`. */
-    profile?: RequestProfile; /** How many times the upload was sent, with `retry`. */
-  attempts?: number }
+    profile?: RequestProfile; /** How many times the upload was sent. */
+  attempts: number }
   | { outcome: 'failure'; /** The stable error code. */
     code: ErrorCode; /** The reason that follows `uploadFile:fail `. */
     reason: string; /** For a timeout: where the upload was. */
-  phase?: Phase }
+    phase?: Phase; /** How many times the upload was sent (`0`: it failed before it was sent). */
+  attempts: number }
 
 /** The normalized options of one upload, as `lib/options.js` hands them to the native task. */
 export interface UploadRequest {

@@ -186,7 +186,7 @@ test('--json prints the whole result object', async (t) => {
   t.is(result.data, 'created')
   t.is(result.header['x-answer'], '42')
   t.deepEqual(result.cookies, ['a=1'])
-  t.deepEqual(Object.keys(result).sort(), ['cookies', 'data', 'errMsg', 'header', 'statusCode'])
+  t.deepEqual(Object.keys(result).sort(), ['attempts', 'cookies', 'data', 'errMsg', 'header', 'statusCode'])
 })
 
 // Usage errors.
@@ -339,7 +339,7 @@ test('--proxy sends the upload through that proxy; --no-proxy ignores HTTP_PROXY
   assertExit(t, both, 2)
 })
 
-test('--retry sends the upload again after a connection reset; malformed numbers are usage errors', async (t) => {
+test('--retry sends an upload with an Idempotency-Key again after a connection reset; malformed numbers are usage errors', async (t) => {
   let requests = 0
   const target = server.endpoint()
   const forward = forwardTo(target)
@@ -353,7 +353,8 @@ test('--retry sends the upload again after a connection reset; malformed numbers
     flaky.close()
   })
   const url = `http://127.0.0.1:${flaky.address().port}/up`
-  const run = await cli(['-q', '--json', '--retry', '2', url, small.path])
+  // The reset comes after the whole small body went out: only a keyed upload is sent again.
+  const run = await cli(['-q', '--json', '--retry', '2', '-H', 'Idempotency-Key: cli-1', url, small.path])
   assertExit(t, run, 0)
   t.is(JSON.parse(run.stdout).attempts, 2)
   t.is((await target.received()).file.sha256, small.sha256)

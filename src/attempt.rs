@@ -24,6 +24,7 @@ use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
 use crate::proxy::ProxyChoice;
 use crate::redirect::Hop;
+use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
 use crate::warmup::FirstTurn;
 
@@ -35,6 +36,8 @@ pub struct Sent {
     pub seen: Seen,
     /// How it failed over HTTP/2; `None` when it did not fail, or not over HTTP/2.
     pub http2: Option<Http2Failure>,
+    /// For a failure: whether the request was not written whole ([`Unprocessed::NotWritten`]).
+    pub unprocessed: Option<Unprocessed>,
 }
 
 /// What was observed of one request (for `enableProfile` and the retry rules).
@@ -142,6 +145,7 @@ impl Attempts {
         drop(first_turn);
         seen.connecting = connecting;
         let http2 = result.as_ref().err().and_then(http2_failure);
+        let unprocessed = result.as_ref().err().and_then(|_| not_written(&seen));
         // The body's own failure wins: HTTP/2 reports it as the stream's reset.
         let own = seen.body.as_ref().and_then(|body| body.failure());
         let proxied = self.proxied;
@@ -154,6 +158,7 @@ impl Attempts {
             result,
             seen,
             http2,
+            unprocessed,
         })
     }
 
@@ -182,6 +187,14 @@ impl Attempts {
         );
         Ok(body.paced(self.max_bytes_per_second))
     }
+}
+
+/// The evidence that the receiver did not process a request that failed before any response
+/// (`retry.rs` holds the rule): its body had not handed all of its bytes to the connection (a
+/// request without a body gives none: its head may have been written whole).
+fn not_written(seen: &Seen) -> Option<Unprocessed> {
+    let body_handed_over = seen.body.as_ref().is_none_or(|body| body.end().is_some());
+    (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
 /// `request` with `body`, sent, while the body's progress throttle reports what it holds back.

@@ -13,6 +13,7 @@ use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
+use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
 use crate::recent::Recent;
 use crate::reuse::MarkNewConnections;
@@ -43,6 +44,8 @@ pub struct ClientKey {
     pub http2: bool,
     /// The proxy (`proxy`, or the proxy variables').
     pub proxy: ProxyChoice,
+    /// How long its pool keeps a connection idle (`keep_alive.rs`: the origin's hint).
+    pub pool_idle: PoolIdle,
 }
 
 /// Extra trusted roots (`ca`): their PEM texts, which tell one client's settings from another's,
@@ -144,6 +147,10 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
         builder = builder.tls_backend_preconfigured(tls);
     }
     builder = with_proxy(builder, &key.proxy)?;
+    builder = match key.pool_idle.duration() {
+        Some(idle) => builder.pool_idle_timeout(idle),
+        None => builder.pool_max_idle_per_host(0),
+    };
     builder
         .build()
         .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
@@ -165,6 +172,7 @@ fn configured() -> ClientBuilder {
         .no_proxy()
         .http1_max_headers(MAX_RESPONSE_HEADERS)
         .tcp_nodelay(true)
+        .pool_idle_timeout(POOL_IDLE.duration())
         .connector_layer(MarkNewConnections)
 }
 

@@ -299,12 +299,25 @@ fn classify(err: &reqwest::Error) -> ErrorCode {
         }
         return code;
     }
-    if err.is_body() {
+    if err.is_body() || (err.is_decode() && connection_broke_under_body(err)) {
         // Reading the response body failed and no cause says more: hyper reports a connection
         // that broke under a streaming response as a bare "connection error".
         return ErrorCode::ECONNRESET;
     }
     ErrorCode::ERR_NETWORK
+}
+
+/// Whether a failure reading a response body (which reqwest reports as a decoding one) came from
+/// hyper, the connection under it, rather than from the content (bytes that do not decode are an
+/// `InvalidData` I/O error).
+fn connection_broke_under_body(err: &reqwest::Error) -> bool {
+    let from_hyper = causes(err).any(|cause| cause.is::<hyper::Error>());
+    let bad_content = causes(err).any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::InvalidData)
+    });
+    from_hyper && !bad_content
 }
 
 /// What one cause says by its type, if anything.

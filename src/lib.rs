@@ -15,6 +15,7 @@ mod decoding;
 mod environment;
 mod error;
 mod file_reader;
+mod keep_alive;
 mod listeners;
 mod multipart;
 mod options;

@@ -202,6 +202,7 @@ impl UploadRequest {
                 ca: ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
                 http2: self.enable_http2.unwrap_or(false),
                 proxy: proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
+                ..ClientKey::default()
             },
         })
     }
