@@ -54,6 +54,11 @@ export declare enum ErrorCode {
   ERR_INVALID_ARG_TYPE = 'ERR_INVALID_ARG_TYPE',
   /** An argument has the right type but a value that cannot be used. */
   ERR_INVALID_ARG_VALUE = 'ERR_INVALID_ARG_VALUE',
+  /**
+   * A header value has a character Node refuses in one (a control character, or one above
+   * U+00FF): nothing was sent.
+   */
+  ERR_INVALID_CHAR = 'ERR_INVALID_CHAR',
   /** The file does not exist. */
   ENOENT = 'ENOENT',
   /** The file cannot be read with the caller's permissions. */
@@ -270,12 +275,13 @@ export type UploadOutcome =
     data: string; /** The response headers, as in `onHeadersReceived`. */
     header: any; /** The `Set-Cookie` values, `[]` when none. */
     cookies: Array<string>; /** The timings, with `enableProfile`. */
-    profile?: RequestProfile; /** How many times the upload was sent, with `retry`. */
-  attempts?: number }
+    profile?: RequestProfile; /** How many times the upload was sent. */
+  attempts: number }
   | { outcome: 'failure'; /** The stable error code. */
     code: ErrorCode; /** The reason that follows `uploadFile:fail `. */
     reason: string; /** For a timeout: where the upload was. */
-  phase?: Phase }
+    phase?: Phase; /** How many times the upload was sent (`0`: it failed before it was sent). */
+  attempts: number }
 
 /** The normalized options of one upload, as `lib/options.js` hands them to the native task. */
 export interface UploadRequest {

@@ -63,6 +63,11 @@ export declare class UploadError extends Error {
   /** The underlying error, when there is one. */
   cause?: unknown
   /**
+   * How many times the upload was sent before it failed: `0` when it never was (a parameter or
+   * file error). See docs/API.md §2.3.
+   */
+  readonly attempts: number
+  /**
    * For `ETIMEDOUT` (the `timeout` deadline or the `idleTimeout`): where the upload was when
    * time ran out: `connect`, `send` (the server stopped taking the body), `wait` (body sent, no
    * response yet) or `receive`.
@@ -138,9 +143,9 @@ export declare namespace uploadFile {
      */
     maxRedirects?: number | null
     /**
-     * Send the upload again, re-opening the file, when the server cannot have processed it
-     * (connection refused, or reset before any response byte) or answered 429/503; the result gets
-     * `attempts`. Default: none. See docs/API.md §2.3.
+     * Send the upload again, re-opening the file, when the server did not process it (connection
+     * refused, or reset before the whole request was written; after that only with an
+     * `Idempotency-Key` header) or answered 429/503. Default: none. See docs/API.md §2.3.
      */
     retry?: {
       /** How many times the upload may be sent again. Default: `2`. See docs/API.md §2.3. */
@@ -212,8 +217,8 @@ export declare namespace uploadFile {
     header: ResponseHeader
     /** The `Set-Cookie` values, `[]` when none. */
     cookies: string[]
-    /** With `retry`: how many times the upload was sent. */
-    attempts?: number
+    /** How many times the upload was sent (`1` without resends). See docs/API.md §2.3. */
+    attempts: number
     /** With `enableProfile: true`: the timings of the request that produced the result. */
     profile?: RequestProfile
   }

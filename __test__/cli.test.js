@@ -121,6 +121,8 @@ test('form fields, headers, the field name and the file name arrive at the serve
     'X-Repeat: 1',
     '-H',
     'x-repeat: 2',
+    '-H',
+    'X-Name: José',
     '-n',
     'photo',
     '--file-name',
@@ -138,6 +140,8 @@ test('form fields, headers, the field name and the file name arrive at the serve
   ])
   t.is(rec.headers['x-token'], 'abc 123')
   t.is(rec.headers['x-repeat'], '1, 2')
+  // Node's server reads header bytes as Latin-1: 'José' is the one byte 0xE9 (UTF-8 reads 'JosÃ©').
+  t.is(rec.headers['x-name'], 'José', 'é as one Latin-1 byte, as Node sends it')
   t.is(rec.file.field, 'photo')
   t.is(rec.file.filename, 'me.png')
   t.is(rec.file.mimeType, 'image/png')
@@ -182,7 +186,7 @@ test('--json prints the whole result object', async (t) => {
   t.is(result.data, 'created')
   t.is(result.header['x-answer'], '42')
   t.deepEqual(result.cookies, ['a=1'])
-  t.deepEqual(Object.keys(result).sort(), ['cookies', 'data', 'errMsg', 'header', 'statusCode'])
+  t.deepEqual(Object.keys(result).sort(), ['attempts', 'cookies', 'data', 'errMsg', 'header', 'statusCode'])
 })
 
 // Usage errors.
@@ -211,6 +215,11 @@ const USAGE_ERRORS = [
   ['-X with another method than POST', ['-X', 'PUT', 'URL', 'FILE'], /"PUT": upload-task sends POST only/],
   ['a URL that is not http: or https:', ['ftp://127.0.0.1/x', 'FILE'], /ERR_INVALID_ARG_VALUE/],
   ['an invalid header name', ['-H', 'Bad Name: 1', 'URL', 'FILE'], /ERR_INVALID_ARG_VALUE/],
+  [
+    'a header value with a character Node refuses',
+    ['-H', 'Authorization: Bearer \u2026', 'URL', 'FILE'],
+    /ERR_INVALID_CHAR/,
+  ],
 ]
 
 for (const [what, args, message] of USAGE_ERRORS) {
@@ -330,7 +339,7 @@ test('--proxy sends the upload through that proxy; --no-proxy ignores HTTP_PROXY
   assertExit(t, both, 2)
 })
 
-test('--retry sends the upload again after a connection reset; malformed numbers are usage errors', async (t) => {
+test('--retry sends an upload with an Idempotency-Key again after a connection reset; malformed numbers are usage errors', async (t) => {
   let requests = 0
   const target = server.endpoint()
   const forward = forwardTo(target)
@@ -344,7 +353,8 @@ test('--retry sends the upload again after a connection reset; malformed numbers
     flaky.close()
   })
   const url = `http://127.0.0.1:${flaky.address().port}/up`
-  const run = await cli(['-q', '--json', '--retry', '2', url, small.path])
+  // The reset comes after the whole small body went out: only a keyed upload is sent again.
+  const run = await cli(['-q', '--json', '--retry', '2', '-H', 'Idempotency-Key: cli-1', url, small.path])
   assertExit(t, run, 0)
   t.is(JSON.parse(run.stdout).attempts, 2)
   t.is((await target.received()).file.sha256, small.sha256)

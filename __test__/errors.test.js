@@ -184,6 +184,21 @@ const scenarios = {
     },
   },
 
+  ERR_INVALID_CHAR: {
+    title: "a header value with a character above U+00FF: the README's old 'Bearer …' sample",
+    async run(t) {
+      const endpoint = server.endpoint()
+      const header = { Authorization: 'Bearer \u2026' }
+      const { report } = await failureOf(upload({ url: endpoint.url, filePath: small.path, name: 'file', header }))
+      t.is(endpoint.records().length, 0)
+      return {
+        report,
+        errMsg:
+          'uploadFile:fail parameter error: parameter.header["Authorization"] has an invalid character (U+2026): a header value takes tab, U+0020-U+007E and U+0080-U+00FF, as in Node',
+      }
+    },
+  },
+
   ENOENT: {
     title: 'a file that does not exist',
     async run(t) {

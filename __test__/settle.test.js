@@ -42,7 +42,8 @@ for (const status of [404, 500]) {
     task.onHeadersReceived((event) => seen.push(event))
     const result = await task
 
-    t.deepEqual(Object.keys(result).sort(), ['cookies', 'data', 'errMsg', 'header', 'statusCode'])
+    t.deepEqual(Object.keys(result).sort(), ['attempts', 'cookies', 'data', 'errMsg', 'header', 'statusCode'])
+    t.is(result.attempts, 1)
     t.is(result.errMsg, 'uploadFile:ok')
     t.is(result.statusCode, status)
     t.is(result.data, statusBody(status), 'the body, decoded as UTF-8')

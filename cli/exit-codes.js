@@ -40,7 +40,7 @@ const EXIT_FAMILIES = [
     key: 'usage',
     meaning: 'usage error: an unknown or unsupported option, a missing or malformed argument, a bad URL or header',
     curl: 'failed to initialize (curl uses it for an unknown option too)',
-    codes: ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE'],
+    codes: ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_CHAR'],
   },
   {
     status: 6,

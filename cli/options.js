@@ -67,7 +67,11 @@ const OPTIONS = [
   { long: 'location', short: 'L', help: 'accepted for curl: redirects are followed by default' },
   { long: 'request', short: 'X', value: 'method', help: 'accepted for curl with POST only: uploadFile POSTs' },
   { long: 'compressed', help: 'accepted for curl: compressed responses are asked for and decoded by default' },
-  { long: 'retry', value: 'n', help: 'send again when refused, reset before a response, 429 or 503' },
+  {
+    long: 'retry',
+    value: 'n',
+    help: 'send again when refused, reset mid-request (after it, with Idempotency-Key), 429 or 503',
+  },
   { long: 'proxy', short: 'x', value: 'url', help: 'proxy for this upload (default: HTTPS_PROXY, HTTP_PROXY, …)' },
   { long: 'no-proxy', help: 'no proxy, whatever the environment says' },
   { long: 'cacert', value: 'file', help: 'extra trusted root certificates (PEM), added to the system ones' },

@@ -71,12 +71,13 @@ function addCallSite(error, callSite) {
 }
 
 /**
- * The `UploadError` of a native failure outcome `{ code, reason, phase? }`; its stack ends with
- * the frames of `callSite` (from `callSiteOf`) when one is given.
+ * The `UploadError` of a native failure outcome `{ code, reason, phase?, attempts? }`; its stack
+ * ends with the frames of `callSite` (from `callSiteOf`) when one is given.
  */
-function fromFailure({ code, reason, phase }, cause, callSite) {
+function fromFailure({ code, reason, phase, attempts }, cause, callSite) {
   const error = new UploadError(code, reason, cause === undefined ? undefined : { cause })
   if (phase) error.phase = phase // where a timeout caught the upload
+  error.attempts = attempts ?? 0 // how many times the upload was sent (0: failed before)
   addCallSite(error, callSite)
   return error
 }

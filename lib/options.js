@@ -103,6 +103,28 @@ function unreadable(name, thrown) {
   )
 }
 
+/**
+ * `read()`, whose throw (a getter, a Proxy trap, a `toString`) becomes the failure naming the
+ * option `name`; a `ParameterProblem` of its own goes through as it is.
+ */
+function reading(name, read) {
+  try {
+    return read()
+  } catch (thrown) {
+    if (thrown instanceof ParameterProblem) throw thrown
+    throw new ParameterProblem(unreadable(name, thrown))
+  }
+}
+
+/** The failure `make()` returns, or the one naming `name` when making it threw. */
+function problemOf(make, name) {
+  try {
+    return make()
+  } catch (thrown) {
+    return unreadable(name, thrown)
+  }
+}
+
 /** Copies the known options, reading each once; the first getter that throws is the failure. */
 function snapshot(options) {
   const values = {}
@@ -232,7 +254,7 @@ function pickCallbacks(values) {
     if (type !== 'function') continue
     const fn = values[name]
     if (typeof fn === 'function') callbacks[name] = fn
-    else if (!isAbsent(fn) && !failure) failure = wrongType(name, TYPES.function.expected, fn)
+    else if (!isAbsent(fn) && !failure) failure = problemOf(() => wrongType(name, TYPES.function.expected, fn), name)
   }
   return { callbacks, failure }
 }
@@ -248,18 +270,22 @@ const CONVERSIONS = {
   ca: caTexts,
 }
 
-/** Checks the types (in the records' order) and builds the request the native task takes. */
+/**
+ * Checks the types (in the records' order) and builds the request the native task takes.
+ * Anything that throws while an option is read (a getter, a Proxy trap such as `ownKeys`, a
+ * revoked Proxy) is a failure naming that option.
+ */
 function buildRequest(values) {
   for (const record of TOP_LEVEL) {
-    if (record.type !== 'function') checkType(record, values[record.name])
+    if (record.type !== 'function') reading(record.name, () => checkType(record, values[record.name]))
   }
   const request = {}
   for (const { name, type } of TOP_LEVEL) {
     if (NOT_SENT.has(type)) continue
     const value = values[name]
     const convert = CONVERSIONS[name]
-    if (convert) request[name] = convert(value, values)
-    else if (FIELDS.get(name).length > 0) request[name] = objectFields(name, value)
+    if (convert) request[name] = reading(name, () => convert(value, values))
+    else if (FIELDS.get(name).length > 0) request[name] = reading(name, () => objectFields(name, value))
     else request[name] = isAbsent(value) ? undefined : value
   }
   request.environment = isAbsent(values.proxy) ? proxyEnvironment() : undefined
@@ -273,11 +299,12 @@ function buildRequest(values) {
  * @returns {{ callbacks: object, request: object | null, signal: object | null, failure: object | null }}
  */
 function normalize(options) {
-  if (!isPlainObject(options)) {
-    return { callbacks: {}, request: null, signal: null, failure: wrongType('', 'Object', options) }
-  }
   let callbacks = {}
   try {
+    // Inside the try: a revoked Proxy throws even here.
+    if (!isPlainObject(options)) {
+      return { callbacks, request: null, signal: null, failure: wrongType('', 'Object', options) }
+    }
     const { values, failure: unread } = snapshot(options)
     const picked = pickCallbacks(values)
     callbacks = picked.callbacks

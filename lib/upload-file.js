@@ -138,7 +138,7 @@ function uploadFile(options) {
         cookies: Array.from(cookies),
       }
       if (profile) result.profile = { ...profile } // with `enableProfile`
-      if (attempts !== undefined) result.attempts = attempts // with `retry`
+      result.attempts = attempts
       callSafely('the success callback', callbacks.success, result)
       callSafely('the complete callback', callbacks.complete, result)
       resolvePromise(result)

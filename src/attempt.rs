@@ -17,13 +17,14 @@ use crate::activity::Activity;
 use crate::body::UploadBody;
 use crate::body_signals::BodySignals;
 use crate::clients::Pooled;
-use crate::error::{ErrorCode, UploadError};
+use crate::error::{http2_failure, ErrorCode, Http2Failure, UploadError};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
 use crate::proxy::ProxyChoice;
 use crate::redirect::Hop;
+use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
 use crate::warmup::FirstTurn;
 
@@ -33,6 +34,10 @@ pub struct Sent {
     pub result: Result<Response, UploadError>,
     /// What was observed of the request.
     pub seen: Seen,
+    /// How it failed over HTTP/2; `None` when it did not fail, or not over HTTP/2.
+    pub http2: Option<Http2Failure>,
+    /// For a failure: whether the request was not written whole ([`Unprocessed::NotWritten`]).
+    pub unprocessed: Option<Unprocessed>,
 }
 
 /// What was observed of one request (for `enableProfile` and the retry rules).
@@ -42,10 +47,8 @@ pub struct Seen {
     pub fetch_start: Instant,
     /// What the connector did for it (nothing: a reused connection).
     pub connecting: Connecting,
-    /// Its body's signals; `None` without a body.
+    /// Its body's signals (how much of it went, and when its end did); `None` without a body.
     pub body: Option<Arc<BodySignals>>,
-    /// Its body's length; `0` without a body.
-    pub sent: u64,
 }
 
 /// What the attempts of one upload share.
@@ -122,31 +125,41 @@ impl Attempts {
             fetch_start,
             connecting: Connecting::default(),
             body: None,
-            sent: 0,
         };
         let request = if hop.with_body {
             let body = self.body().await?;
-            seen.sent = body.content_length();
             seen.body = Some(body.signals());
             Either::Left(with_body(request, body))
         } else {
             Either::Right(request.send())
         };
-        let signals = seen.body.clone();
-        let opening = async move {
-            if let (Some(turn), Some(signals)) = (first_turn, signals) {
-                signals.moves().await;
-                turn.connected();
+        let opening = async {
+            if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
+                turn.follow(body).await;
             }
         };
         let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        if let (Some(turn), Ok(_)) = (&first_turn, &result) {
+            turn.connected();
+        }
+        drop(first_turn);
         seen.connecting = connecting;
-        let result = result.map_err(if self.proxied {
-            UploadError::from_proxied_http
-        } else {
-            UploadError::from_http
+        let http2 = result.as_ref().err().and_then(http2_failure);
+        let unprocessed = result.as_ref().err().and_then(|_| not_written(&seen));
+        // The body's own failure wins: HTTP/2 reports it as the stream's reset.
+        let own = seen.body.as_ref().and_then(|body| body.failure());
+        let proxied = self.proxied;
+        let result = result.map_err(|err| match own {
+            Some(own) => own,
+            None if proxied => UploadError::from_proxied_http(err),
+            None => UploadError::from_http(err),
         });
-        Ok(Sent { result, seen })
+        Ok(Sent {
+            result,
+            seen,
+            http2,
+            unprocessed,
+        })
     }
 
     /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another
@@ -174,6 +187,14 @@ impl Attempts {
         );
         Ok(body.paced(self.max_bytes_per_second))
     }
+}
+
+/// The evidence that the receiver did not process a request that failed before any response
+/// (`retry.rs` holds the rule): its body had not handed all of its bytes to the connection (a
+/// request without a body gives none: its head may have been written whole).
+fn not_written(seen: &Seen) -> Option<Unprocessed> {
+    let body_handed_over = seen.body.as_ref().is_none_or(|body| body.end().is_some());
+    (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
 /// `request` with `body`, sent, while the body's progress throttle reports what it holds back.

@@ -106,7 +106,7 @@ impl UploadBody {
         let last = self.sent >= self.total;
         self.activity
             .moved(if last { Phase::wait } else { Phase::send });
-        self.signals.handed_over(last);
+        self.signals.handed_over(self.sent, last);
         Poll::Ready(Some(Ok(Frame::data(data))))
     }
 }
@@ -146,6 +146,7 @@ impl Body for UploadBody {
                     Poll::Ready(Some(Ok(chunk))) => self.unsent = chunk,
                     Poll::Ready(Some(Err(err))) => {
                         self.stage = Stage::Done;
+                        self.signals.failed(&err);
                         return Poll::Ready(Some(Err(err)));
                     }
                     Poll::Ready(None) => self.stage = Stage::Tail,
@@ -166,7 +167,7 @@ impl Body for UploadBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.total - self.sent)
+        SizeHint::with_exact(self.content_length() - self.sent)
     }
 }
 

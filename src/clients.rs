@@ -1,9 +1,8 @@
-//! The HTTP clients of one JavaScript environment: the default one, and up to
-//! [`OTHER_CLIENTS`] for uploads with other settings (`ca`, `enableHttp2`, a proxy), so that
+//! The HTTP clients of one JavaScript environment: the default one, and the [`OTHER_CLIENTS`]
+//! most recently used for uploads with other settings (`ca`, `enableHttp2`, a proxy), so that
 //! keep-alive connections are shared between the environment's uploads. A client is never
 //! shared between environments, so one never outlives the runtime it was built on.
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
@@ -14,7 +13,9 @@ use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
+use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
+use crate::recent::Recent;
 use crate::reuse::MarkNewConnections;
 use crate::trust;
 use crate::warmup::FirstConnections;
@@ -25,9 +26,14 @@ const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
 /// How many header lines a response may have: as many as Node accepts (`maxHeadersCount`).
 const MAX_RESPONSE_HEADERS: usize = 2000;
 
-/// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the oldest
-/// goes first.
-const OTHER_CLIENTS: usize = 8;
+/// How large an HTTP/2 response's header list may be, counted as RFC 9113 §6.5.2 counts it
+/// (names and values, plus 32 bytes a field): 64 KiB of names and values in up to
+/// [`MAX_RESPONSE_HEADERS`] fields, as HTTP/1.1 takes (hyper's default is 16 KiB).
+const MAX_HTTP2_HEADER_LIST: u32 = 64 * 1024 + 32 * MAX_RESPONSE_HEADERS as u32;
+
+/// How many clients with other settings (`ca`, HTTP/2, a proxy) are kept for reuse; the one used
+/// longest ago goes first (docs/API.md §2, docs/ARCHITECTURE.md "Per environment").
+const OTHER_CLIENTS: usize = 32;
 
 /// What sets one client apart from the default one.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -38,6 +44,8 @@ pub struct ClientKey {
     pub http2: bool,
     /// The proxy (`proxy`, or the proxy variables').
     pub proxy: ProxyChoice,
+    /// How long its pool keeps a connection idle (`keep_alive.rs`: the origin's hint).
+    pub pool_idle: PoolIdle,
 }
 
 /// Extra trusted roots (`ca`): their PEM texts, which tell one client's settings from another's,
@@ -77,7 +85,7 @@ impl ExtraRoots {
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Pooled,
-    others: Mutex<VecDeque<(ClientKey, Pooled)>>,
+    others: Mutex<Recent<ClientKey, Pooled>>,
 }
 
 /// A client, and for one that offers HTTP/2, its first connection per origin.
@@ -97,7 +105,7 @@ impl Clients {
                 client: configured().http1_only().build()?,
                 first: None,
             },
-            others: Mutex::new(VecDeque::new()),
+            others: Mutex::new(Recent::new(OTHER_CLIENTS)),
         })
     }
 
@@ -110,17 +118,14 @@ impl Clients {
             .others
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, client)) = cache.iter().find(|(k, _)| k == key) {
-            return Ok(client.clone());
+        if let Some(client) = cache.get(key) {
+            return Ok(client);
         }
         let client = Pooled {
             client: build(key)?,
             first: key.http2.then(Default::default),
         };
-        if cache.len() == OTHER_CLIENTS {
-            cache.pop_front();
-        }
-        cache.push_back((key.clone(), client.clone()));
+        cache.insert(key.clone(), client.clone());
         Ok(client)
     }
 }
@@ -130,7 +135,9 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
     let mut builder = configured();
     if key.http2 {
         // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
-        builder = builder.http2_adaptive_window(true);
+        builder = builder
+            .http2_adaptive_window(true)
+            .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST);
     } else {
         builder = builder.http1_only();
     }
@@ -140,6 +147,10 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
         builder = builder.tls_backend_preconfigured(tls);
     }
     builder = with_proxy(builder, &key.proxy)?;
+    builder = match key.pool_idle.duration() {
+        Some(idle) => builder.pool_idle_timeout(idle),
+        None => builder.pool_max_idle_per_host(0),
+    };
     builder
         .build()
         .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
@@ -161,6 +172,7 @@ fn configured() -> ClientBuilder {
         .no_proxy()
         .http1_max_headers(MAX_RESPONSE_HEADERS)
         .tcp_nodelay(true)
+        .pool_idle_timeout(POOL_IDLE.duration())
         .connector_layer(MarkNewConnections)
 }
 

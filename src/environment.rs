@@ -9,11 +9,14 @@ use napi::{Env, Status};
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::Clients;
+use crate::keep_alive::KeepAliveHints;
 
 /// The addon's state in one environment.
 pub struct EnvState {
     /// The HTTP clients of this environment.
     pub clients: Arc<Clients>,
+    /// The origins' `Keep-Alive` hints, which pick how long a client keeps connections idle.
+    pub keep_alive: Arc<KeepAliveHints>,
     /// Cancelled when the environment is torn down; every task's token is its child.
     pub shutdown: CancellationToken,
 }
@@ -29,6 +32,7 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
         })?;
         let state = EnvState {
             clients: Arc::new(clients),
+            keep_alive: Arc::default(),
             shutdown: CancellationToken::new(),
         };
         env.set_instance_data(state, (), |ctx| ctx.value.shutdown.cancel())?;

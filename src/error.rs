@@ -27,6 +27,9 @@ pub enum ErrorCode {
     ERR_INVALID_ARG_TYPE,
     /// An argument has the right type but a value that cannot be used.
     ERR_INVALID_ARG_VALUE,
+    /// A header value has a character Node refuses in one (a control character, or one above
+    /// U+00FF): nothing was sent.
+    ERR_INVALID_CHAR,
     /// The file does not exist.
     ENOENT,
     /// The file cannot be read with the caller's permissions.
@@ -148,6 +151,18 @@ impl UploadError {
         UploadError::new(
             ErrorCode::ERR_INVALID_ARG_VALUE,
             format!("parameter error: {reason}"),
+        )
+    }
+
+    /// The failure of the value of the header `name`, which holds `character`, a character Node
+    /// refuses in a header value (`ERR_INVALID_CHAR`); the value itself is never repeated.
+    pub fn invalid_char(name: &str, character: char) -> Self {
+        UploadError::new(
+            ErrorCode::ERR_INVALID_CHAR,
+            format!(
+                "parameter error: parameter.header[{name:?}] has an invalid character (U+{:04X}): a header value takes tab, U+0020-U+007E and U+0080-U+00FF, as in Node",
+                u32::from(character)
+            ),
         )
     }
 
@@ -278,14 +293,32 @@ fn classify(err: &reqwest::Error) -> ErrorCode {
         return ErrorCode::ETIMEDOUT;
     }
     if let Some(code) = causes(err).find_map(code_of_cause) {
+        // h2 reports a connection closed under a stream as a broken pipe, whether or not the
+        // body was still going: over HTTP/2 that is a connection lost before the response.
+        if code == ErrorCode::EPIPE && over_http2(err) {
+            return ErrorCode::ECONNRESET;
+        }
         return code;
     }
-    if err.is_body() {
+    if err.is_body() || (err.is_decode() && connection_broke_under_body(err)) {
         // Reading the response body failed and no cause says more: hyper reports a connection
         // that broke under a streaming response as a bare "connection error".
         return ErrorCode::ECONNRESET;
     }
     ErrorCode::ERR_NETWORK
+}
+
+/// Whether a failure reading a response body (which reqwest reports as a decoding one) came from
+/// hyper, the connection under it, rather than from the content (bytes that do not decode are an
+/// `InvalidData` I/O error).
+fn connection_broke_under_body(err: &reqwest::Error) -> bool {
+    let from_hyper = causes(err).any(|cause| cause.is::<hyper::Error>());
+    let bad_content = causes(err).any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::InvalidData)
+    });
+    from_hyper && !bad_content
 }
 
 /// What one cause says by its type, if anything.
@@ -299,6 +332,18 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
             | rustls::Error::NoCertificatesPresented
             | rustls::Error::UnsupportedNameType => Some(ErrorCode::ERR_TLS_CERT_INVALID),
             _ => Some(ErrorCode::ERR_TLS_HANDSHAKE),
+        };
+    }
+    if let Some(h2) = cause.downcast_ref::<h2::Error>() {
+        // The server's resets and GOAWAY take the stream away before the response: as
+        // HTTP/1.1's incomplete message. h2 reports a connection closed under a stream as a
+        // broken pipe, whether or not the body was still going: a connection lost, too.
+        if h2.is_remote() {
+            return Some(ErrorCode::ECONNRESET);
+        }
+        return match h2.get_io().and_then(|io| code_of_io_kind(io.kind())) {
+            Some(ErrorCode::EPIPE) => Some(ErrorCode::ECONNRESET),
+            other => other,
         };
     }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
@@ -325,6 +370,45 @@ fn code_of_io_kind(kind: io::ErrorKind) -> Option<ErrorCode> {
         io::ErrorKind::TimedOut => Some(ErrorCode::ETIMEDOUT),
         _ => None,
     }
+}
+
+/// What a failed HTTP/2 request proves about the server, told by h2's error types (RFC 9113).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Http2Failure {
+    /// The server reset the stream with `REFUSED_STREAM` (§8.7): it did not process it.
+    RefusedStream,
+    /// The server's `GOAWAY` named a last stream below this one (§6.8): it did not process it.
+    GoawayUnprocessed,
+    /// Anything else on an HTTP/2 connection: the server may have processed the request.
+    Other,
+}
+
+/// How an HTTP/2 request failed; `None` when the failure did not come from HTTP/2.
+pub fn http2_failure(err: &reqwest::Error) -> Option<Http2Failure> {
+    let Some(h2) = causes(err).find_map(|e| e.downcast_ref::<h2::Error>()) else {
+        // hyper passes on h2's I/O errors (a connection closed under the stream) without h2's
+        // type; the connection they came on says it was HTTP/2.
+        return over_http2(err).then_some(Http2Failure::Other);
+    };
+    // h2 gives a stream above a GOAWAY's last stream id the remote GOAWAY as its error; a stream
+    // at or below it ends with the connection (an I/O error) or its own frames.
+    Some(if !h2.is_remote() {
+        Http2Failure::Other
+    } else if h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        Http2Failure::RefusedStream
+    } else if h2.is_go_away() {
+        Http2Failure::GoawayUnprocessed
+    } else {
+        Http2Failure::Other
+    })
+}
+
+/// Whether the request went out on a connection that negotiated HTTP/2.
+fn over_http2(err: &(dyn StdError + 'static)) -> bool {
+    causes(err)
+        .filter_map(|e| e.downcast_ref::<hyper_util::client::legacy::Error>())
+        .filter_map(hyper_util::client::legacy::Error::connect_info)
+        .any(hyper_util::client::legacy::connect::Connected::is_negotiated_h2)
 }
 
 /// One line made of the distinct messages of the chain (for people; never classified).
@@ -392,6 +476,14 @@ mod tests {
         let wrapped = io::Error::other(UploadError::file_changed());
         let found = causes(&wrapped).find_map(|e| e.downcast_ref::<UploadError>());
         assert_eq!(found.map(|e| e.code), Some(ErrorCode::ERR_FILE_CHANGED));
+    }
+
+    #[test]
+    fn an_http2_reason_of_our_own_says_nothing() {
+        // The server's resets and broken pipes are ECONNRESET (__test__/http2-parity.test.js,
+        // http2-streams.test.js: h2 builds those errors only itself).
+        let local = h2::Error::from(h2::Reason::PROTOCOL_ERROR);
+        assert_eq!(code_of(&local), None);
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! `lib/options.js` checks the types (with WeChat's `parameter error` wording) and turns `header` and
 //! `formData` into string pairs; this module owns every rule about values (docs/API.md §2): the
 //! URL's scheme, non-empty `name` and `filePath`, header names that are HTTP tokens, header
-//! values without CR, LF or NUL, the deadline with its default, and one rule for every number
-//! of milliseconds (`millis`). `record.rs` lists the options, with these defaults, for the
-//! JavaScript type checks and the docs.
+//! values as Node takes them (`header_value`), the deadline with its default, and one rule for
+//! every number of milliseconds (`millis`). `record.rs` lists the options, with these defaults,
+//! for the JavaScript type checks and the docs.
 
 mod record;
 
@@ -202,6 +202,7 @@ impl UploadRequest {
                 ca: ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
                 http2: self.enable_http2.unwrap_or(false),
                 proxy: proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
+                ..ClientKey::default()
             },
         })
     }
@@ -215,14 +216,24 @@ impl UploadRequest {
             ("name", &self.name),
             ("fileName", &self.file_name),
         ];
-        let pairs = [("header", &self.header), ("formData", &self.form_data)];
+        // Header values have their own rule, Node's (`header_value`): NUL is ERR_INVALID_CHAR.
+        let pairs = [
+            ("header", &self.header, false),
+            ("formData", &self.form_data, true),
+        ];
         let named =
             scalars
                 .into_iter()
                 .map(|(p, v)| (p, v.as_str()))
-                .chain(pairs.into_iter().flat_map(|(p, list)| {
-                    list.iter()
-                        .flat_map(move |nv| [(p, nv.name.as_str()), (p, nv.value.as_str())])
+                .chain(pairs.into_iter().flat_map(|(p, list, values)| {
+                    list.iter().flat_map(move |nv| {
+                        [
+                            Some((p, nv.name.as_str())),
+                            values.then_some((p, nv.value.as_str())),
+                        ]
+                        .into_iter()
+                        .flatten()
+                    })
                 }));
         for (param, value) in named {
             if value.contains('\0') {
@@ -249,7 +260,7 @@ fn parse_url(raw: &str) -> Result<Url, UploadError> {
     }
 }
 
-/// Builds the header map, rejecting names that are not tokens and values with CR, LF or NUL.
+/// Builds the header map, rejecting names that are not tokens and values Node refuses.
 fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
     let mut map = HeaderMap::new();
     for pair in pairs {
@@ -259,18 +270,31 @@ fn header_map(pairs: &[NameValue]) -> Result<HeaderMap, UploadError> {
                 pair.name
             ))
         })?;
-        let value = HeaderValue::from_str(&pair.value).map_err(|_| {
-            UploadError::invalid_value(format!(
-                "parameter.header[{:?}] has an invalid value (CR, LF, NUL and other control characters are not allowed)",
-                pair.name
-            ))
-        })?;
+        let value = header_value(&pair.name, &pair.value)?;
         if OWN_HEADERS.contains(&name.as_str()) {
             continue;
         }
         map.append(name, value);
     }
     Ok(map)
+}
+
+/// The value of the header `name` as Node checks and sends one (`checkInvalidHeaderChar` in its
+/// `_http_common.js`): every character is a tab, U+0020-U+007E, or U+0080-U+00FF, which goes as
+/// that one Latin-1 byte (`é` is the byte 0xE9). Any other character (CR, LF, NUL, another
+/// control character, DEL, or one above U+00FF) is `ERR_INVALID_CHAR`, naming the header.
+fn header_value(name: &str, value: &str) -> Result<HeaderValue, UploadError> {
+    let mut bytes = Vec::with_capacity(value.len());
+    for character in value.chars() {
+        match u8::try_from(u32::from(character)) {
+            Ok(byte) if byte == b'\t' || (0x20..=0x7e).contains(&byte) || byte >= 0x80 => {
+                bytes.push(byte)
+            }
+            _ => return Err(UploadError::invalid_char(name, character)),
+        }
+    }
+    // Every byte left is one a header value takes: this cannot fail.
+    HeaderValue::from_bytes(&bytes).map_err(|_| UploadError::invalid_char(name, '\0'))
 }
 
 /// The caller's `Content-Type` of the file part: a header value (it is written into the part's
@@ -447,12 +471,42 @@ mod tests {
     }
 
     #[test]
-    fn header_values_reject_cr_lf_nul() {
-        for bad in ["a\r\nX-Injected: 1", "a\nb", "a\rb", "a\0b"] {
+    fn header_values_are_checked_as_node_checks_them() {
+        for (bad, code) in [
+            ("a\r\nX-Injected: 1", 0x0d),
+            ("a\nb", 0x0a),
+            ("a\rb", 0x0d),
+            ("a\0b", 0),
+            ("a\x1fb", 0x1f),
+            ("a\x7fb", 0x7f),
+            ("Bearer \u{2026}", 0x2026),
+            ("\u{0100}", 0x100),
+            ("emoji \u{1F600}", 0x1F600),
+        ] {
             let err = header_map(&[pair("X-A", bad)]).unwrap_err();
-            assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE);
+            assert_eq!(
+                err.code,
+                crate::error::ErrorCode::ERR_INVALID_CHAR,
+                "{bad:?}"
+            );
+            assert!(
+                err.reason
+                    .starts_with("parameter error: parameter.header[\"X-A\"] has an invalid"),
+                "{}",
+                err.reason
+            );
+            assert!(
+                err.reason.contains(&format!("(U+{code:04X})")),
+                "{}",
+                err.reason
+            );
         }
-        assert!(header_map(&[pair("X-A", "tab\tand ünïcode")]).is_ok());
+        let map = header_map(&[pair("X-A", "tab\tand ünïcode \u{80}\u{ff} ~")]).unwrap();
+        let sent = map.get("x-a").unwrap().as_bytes();
+        assert_eq!(
+            sent, b"tab\tand \xfcn\xefcode \x80\xff ~",
+            "Latin-1, one byte each"
+        );
     }
 
     #[test]

@@ -101,7 +101,8 @@ pub struct Observed {
     pub peer: Option<SocketAddr>,
     /// The HTTP version of the response.
     pub version: Version,
-    /// Body bytes sent and received.
+    /// Body bytes handed to the connection (all of them, unless an early response stopped the
+    /// body).
     pub sent: u64,
     /// Response body bytes, decoded.
     pub received: u64,

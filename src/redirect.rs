@@ -49,7 +49,8 @@ impl Hop {
 /// The request a response to `hop` asks for, as browsers follow it: 301 and 302 turn a POST into
 /// a GET, 303 anything into a GET, both without the body; 307 and 308 repeat the request, body
 /// and all. `Ok(None)` when the response is the result: not a 3xx, no `Location` that resolves
-/// against `hop.url` to an `http:` or `https:` URL, or following is off (`max_redirects` 0). An
+/// against `hop.url` to an `http:` or `https:` URL (bytes above ASCII percent-encoded first, see
+/// [`location_text`]), or following is off (`max_redirects` 0). An
 /// error for one redirect more than `max_redirects` (`followed` were followed so far), or one
 /// from `https:` to `http:`. The headers of [`CROSS_ORIGIN_DROPPED`] are dropped when the origin
 /// changes, `Content-Type` when the body is.
@@ -69,8 +70,8 @@ pub fn follow(
         return Ok(None);
     }
     let Some(next) = location
-        .and_then(|l| l.to_str().ok())
-        .and_then(|l| hop.url.join(l).ok())
+        .map(location_text)
+        .and_then(|l| hop.url.join(&l).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
     else {
         return Ok(None);
@@ -109,6 +110,22 @@ pub fn follow(
         headers,
         with_body,
     }))
+}
+
+/// The text of a `Location` header, with every byte above 0x7E (raw UTF-8, Latin-1)
+/// percent-encoded, as fetch does before it parses the URL: a raw `/über` becomes `/%C3%BCber`,
+/// which the URL parser keeps as it is in the path and query, and decodes again in a host name
+/// (then turned to punycode).
+pub fn location_text(location: &HeaderValue) -> String {
+    let mut text = String::with_capacity(location.len());
+    for &byte in location.as_bytes() {
+        if byte > 0x7e {
+            text.push_str(&format!("%{byte:02X}"));
+        } else {
+            text.push(char::from(byte));
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -206,8 +223,45 @@ mod tests {
                 "{unusable}"
             );
         }
-        let opaque = HeaderValue::from_bytes(b"/caf\xe9").unwrap();
-        assert_eq!(follow(&hop, found, Some(&opaque), 10, 0), Ok(None));
+    }
+
+    #[test]
+    fn raw_bytes_above_ascii_in_location_are_percent_encoded_and_followed() {
+        let hop = post("http://a.test/up");
+        let raw = |bytes: &[u8]| HeaderValue::from_bytes(bytes).unwrap();
+        let utf8 = raw("/über/ziel?q=ä#frag".as_bytes());
+        assert_eq!(location_text(&utf8), "/%C3%BCber/ziel?q=%C3%A4#frag");
+        let found = StatusCode::FOUND;
+        let to = |bytes: &[u8]| {
+            follow(&hop, found, Some(&raw(bytes)), 10, 0)
+                .unwrap()
+                .map(|next| next.url.to_string())
+        };
+        let cases: [(&[u8], &str, &str); 4] = [
+            (
+                "/über/ziel".as_bytes(),
+                "http://a.test/%C3%BCber/ziel",
+                "as fetch follows it",
+            ),
+            (
+                b"/caf\xe9",
+                "http://a.test/caf%E9",
+                "a byte that is not UTF-8",
+            ),
+            (
+                "http://bücher.test/x".as_bytes(),
+                "http://xn--bcher-kva.test/x",
+                "punycode",
+            ),
+            (
+                b"/plain%20ok",
+                "http://a.test/plain%20ok",
+                "ASCII as it was",
+            ),
+        ];
+        for (location, url, what) in cases {
+            assert_eq!(to(location).as_deref(), Some(url), "{what}");
+        }
     }
 
     #[test]

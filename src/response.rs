@@ -28,8 +28,8 @@ pub struct UploadSuccess {
     pub cookies: Vec<String>,
     /// The timings, with `enableProfile`.
     pub profile: Option<RequestProfile>,
-    /// How many times the upload was sent, with `retry`.
-    pub attempts: Option<u32>,
+    /// How many times the upload was sent.
+    pub attempts: u32,
 }
 
 /// How an upload ended, as the native promise of `start` resolves (it never rejects):
@@ -52,8 +52,8 @@ pub enum UploadOutcome {
         cookies: Vec<String>,
         /// The timings, with `enableProfile`.
         profile: Option<RequestProfile>,
-        /// How many times the upload was sent, with `retry`.
-        attempts: Option<u32>,
+        /// How many times the upload was sent.
+        attempts: u32,
     },
     /// The upload failed.
     Failure {
@@ -63,6 +63,8 @@ pub enum UploadOutcome {
         reason: String,
         /// For a timeout: where the upload was.
         phase: Option<Phase>,
+        /// How many times the upload was sent (`0`: it failed before it was sent).
+        attempts: u32,
     },
 }
 
@@ -88,18 +90,31 @@ impl From<UploadError> for UploadOutcome {
             code: err.code,
             reason: err.reason,
             phase: err.phase,
+            attempts: 0,
         }
+    }
+}
+
+impl UploadOutcome {
+    /// This failure, of an upload that was sent `sent` times (a success knows its own count).
+    pub fn sent(mut self, sent: u32) -> Self {
+        if let UploadOutcome::Failure { attempts, .. } = &mut self {
+            *attempts = sent;
+        }
+        self
     }
 }
 
 /// Reads the response body, decoded from its content coding (`src/decoding.rs`), failing with
 /// `ERR_RESPONSE_TOO_LARGE` as soon as it is announced or seen to be larger than `limit` decoded
 /// bytes; memory never holds more than `limit` bytes of it (a compression bomb stops there).
+/// On a failure, `body` holds what arrived before it.
 pub async fn read_body(
     response: Response,
     limit: u64,
     activity: &Activity,
-) -> Result<Vec<u8>, UploadError> {
+    body: &mut Vec<u8>,
+) -> Result<(), UploadError> {
     let too_large = || {
         UploadError::new(
             ErrorCode::ERR_RESPONSE_TOO_LARGE,
@@ -112,18 +127,18 @@ pub async fn read_body(
     if announced.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    let mut body = Vec::with_capacity(announced.unwrap_or(0).min(limit) as usize);
+    body.reserve(announced.unwrap_or(0).min(limit) as usize);
     let mut wire = wire(response, activity);
     // An empty body is empty whatever its coding says (a 204, an empty 200), as reqwest had it.
     if wire.fill_buf().await.map_err(body_error)?.is_empty() {
-        return Ok(body);
+        return Ok(());
     }
     let mut reader = decoded(coding, wire);
     let mut buffer = vec![0; READ_BUFFER];
     loop {
         let n = reader.read(&mut buffer).await.map_err(body_error)?;
         if n == 0 {
-            return Ok(body);
+            return Ok(());
         }
         if (body.len() + n) as u64 > limit {
             return Err(too_large());

@@ -1,12 +1,18 @@
-//! When an upload is sent again: after a stale pooled connection (once, at once, with or
-//! without `retry`; see `reuse.rs`), and with `retry` only when the server cannot have processed
-//! the upload (the connection was refused, or reset or closed before any response byte), or when
-//! it said to come back later (429, 503), honouring `Retry-After` up to a cap, and only when the
-//! wait ends before the deadline. Each repeat re-opens the file and sends it whole.
+//! When an upload is sent again. The at-most-once rule, [`may_send_again`]: a request that
+//! failed before any response is sent again without the caller's say-so only when the receiver
+//! provably did not process it ([`Unprocessed`]); with `retry`, also when the caller marked it as
+//! safe to repeat with an `Idempotency-Key` header. Under that rule: after HTTP/2 evidence that
+//! a stream was not processed (at once, up to [`UNPROCESSED_RESENDS`] times), after a stale
+//! pooled connection (once, at once, with or without `retry`; see `reuse.rs`), and with `retry` when the
+//! connection was refused, reset or closed, or when the server said to come back later (429,
+//! 503), honouring `Retry-After` up to a cap, and only when the wait ends before the deadline.
+//! Each repeat re-opens the file and sends it whole.
 //!
-//! The rules are one pure function, [`decide`], over plain data; [`Sends`] keeps the counts of
-//! one upload and asks it after each attempt.
+//! The rules are pure functions, [`may_send_again`] and [`decide`], over plain data; [`Sends`]
+//! keeps the counts of one upload and asks [`decide`] after each attempt.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::HeaderValue;
@@ -36,12 +42,45 @@ impl RetryPolicy {
     }
 }
 
+/// Evidence that the receiver did not process a request: the only grounds on which an upload is
+/// sent again without the caller's say-so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The names are the ones agreed between the HTTP/1.1 and the HTTP/2 evidence.
+#[allow(clippy::enum_variant_names)]
+pub enum Unprocessed {
+    /// The connection failed before the whole request was written: the body had not handed all
+    /// of its bytes to the connection (what was handed over counts as written).
+    NotWritten,
+    /// HTTP/2 `REFUSED_STREAM` (RFC 9113 §8.7).
+    RefusedStream,
+    /// HTTP/2 `GOAWAY` whose last stream id is below the request's (RFC 9113 §6.8).
+    GoawayUnprocessed,
+}
+
+/// How many times one upload is sent again on HTTP/2 [`Unprocessed`] evidence (a burst past a
+/// server's stream limit, a server going away) before the other rules decide.
+pub const UNPROCESSED_RESENDS: u32 = 8;
+
+/// The at-most-once rule (docs/API.md §2.3): whether a request that failed before any response
+/// may be sent again. Only when `unprocessed` proves the receiver did not process it, or when
+/// the caller asked for repeats (`retry`) of a request it marked safe to repeat (`keyed`: it
+/// carries an `Idempotency-Key` header, sent unchanged on every attempt).
+pub fn may_send_again(unprocessed: Option<Unprocessed>, retry: bool, keyed: bool) -> bool {
+    unprocessed.is_some() || (retry && keyed)
+}
+
 /// How an attempt ended, as the rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ended<'a> {
     /// It failed before any response, with this code; `reused`: on a connection the pool
-    /// certainly reused.
-    Failed { code: ErrorCode, reused: bool },
+    /// certainly reused; `unprocessed`: the evidence that the receiver did not process it;
+    /// `keyed`: the request carries an `Idempotency-Key` header.
+    Failed {
+        code: ErrorCode,
+        reused: bool,
+        unprocessed: Option<Unprocessed>,
+        keyed: bool,
+    },
     /// A response arrived, with this status and `Retry-After` header.
     Answered {
         status: StatusCode,
@@ -56,6 +95,8 @@ pub struct Tally {
     pub repeats: u32,
     /// Whether it was already sent again after a stale pooled connection.
     pub resent_stale: bool,
+    /// How many times it was sent again on HTTP/2 [`Unprocessed`] evidence.
+    pub unprocessed: u32,
 }
 
 /// Whether an upload is sent once more.
@@ -65,6 +106,8 @@ pub enum Resend {
     No,
     /// At once: the server closed the idle pooled connection as it was handed out.
     Stale,
+    /// At once: the HTTP/2 server did not process it ([`Unprocessed`]).
+    Unprocessed,
     /// After this wait, as the `retry` policy says.
     After(Duration),
 }
@@ -79,8 +122,26 @@ pub fn decide(
     time_left: Option<Duration>,
     now: SystemTime,
 ) -> Resend {
-    if let Ended::Failed { code, reused: true } = ended {
-        if !tally.resent_stale && code.is_connection_lost() {
+    if let Ended::Failed {
+        unprocessed: Some(Unprocessed::RefusedStream | Unprocessed::GoawayUnprocessed),
+        ..
+    } = ended
+    {
+        if tally.unprocessed < UNPROCESSED_RESENDS {
+            return Resend::Unprocessed;
+        }
+    }
+    if let Ended::Failed {
+        code,
+        reused: true,
+        unprocessed,
+        ..
+    } = ended
+    {
+        if !tally.resent_stale
+            && code.is_connection_lost()
+            && may_send_again(unprocessed, false, false)
+        {
             return Resend::Stale;
         }
     }
@@ -92,8 +153,13 @@ pub fn decide(
     }
     let repeat = tally.repeats + 1;
     let wait = match ended {
-        Ended::Failed { code, .. }
-            if code == ErrorCode::ECONNREFUSED || code.is_connection_lost() =>
+        Ended::Failed {
+            code,
+            unprocessed,
+            keyed,
+            ..
+        } if (code == ErrorCode::ECONNREFUSED || code.is_connection_lost())
+            && may_send_again(unprocessed, true, keyed) =>
         {
             policy.backoff_before(repeat)
         }
@@ -119,17 +185,31 @@ pub struct Sends {
     policy: Option<RetryPolicy>,
     deadline: Deadline,
     tally: Tally,
-    attempts: u32,
+    /// How many times the upload was sent, shared with the task (a failure carries it too).
+    attempts: Arc<AtomicU32>,
+    /// Whether the next request is a send of the upload (the first, or one [`decide`] allowed),
+    /// rather than a redirect's.
+    due: bool,
 }
 
 impl Sends {
-    /// The first send of an upload with this policy and deadline.
-    pub fn new(policy: Option<RetryPolicy>, deadline: Deadline) -> Self {
+    /// The sends of an upload with this policy and deadline; `attempts` counts them, as
+    /// [`Sends::sending`] is told of them.
+    pub fn new(policy: Option<RetryPolicy>, deadline: Deadline, attempts: Arc<AtomicU32>) -> Self {
         Sends {
             policy,
             deadline,
             tally: Tally::default(),
-            attempts: 1,
+            attempts,
+            due: true,
+        }
+    }
+
+    /// Before each request: counts it when it sends the upload (the first request, or one
+    /// [`Sends::after`] allowed), not when it follows a redirect.
+    pub fn sending(&mut self) {
+        if std::mem::take(&mut self.due) {
+            self.attempts.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -150,18 +230,22 @@ impl Sends {
                 self.tally.resent_stale = true;
                 Duration::ZERO
             }
+            Resend::Unprocessed => {
+                self.tally.unprocessed += 1;
+                Duration::ZERO
+            }
             Resend::After(wait) => {
                 self.tally.repeats += 1;
                 wait
             }
         };
-        self.attempts += 1;
+        self.due = true;
         Some(wait)
     }
 
-    /// With `retry`: how many times the upload was sent.
-    pub fn attempts(&self) -> Option<u32> {
-        self.policy.map(|_| self.attempts)
+    /// How many times the upload was sent.
+    pub fn attempts(&self) -> u32 {
+        self.attempts.load(Ordering::Relaxed)
     }
 }
 
@@ -169,7 +253,9 @@ impl Sends {
 /// wait). `None` when unreadable.
 fn retry_after_wait(value: &HeaderValue, now: SystemTime) -> Option<Duration> {
     let text = value.to_str().ok()?.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // Delay-seconds beyond 64 bits are longer than any cap.
+        let seconds = text.parse::<u64>().unwrap_or(u64::MAX);
         return Some(Duration::from_secs(seconds));
     }
     let at = httpdate::parse_http_date(text).ok()?;
@@ -192,8 +278,24 @@ mod tests {
         Duration::from_millis(n)
     }
 
+    /// A failure before the whole request was written.
     fn failed(code: ErrorCode, reused: bool) -> Ended<'static> {
-        Ended::Failed { code, reused }
+        Ended::Failed {
+            code,
+            reused,
+            unprocessed: Some(Unprocessed::NotWritten),
+            keyed: false,
+        }
+    }
+
+    /// A failure after the whole request was written, with or without an `Idempotency-Key`.
+    fn written(code: ErrorCode, reused: bool, keyed: bool) -> Ended<'static> {
+        Ended::Failed {
+            code,
+            reused,
+            unprocessed: None,
+            keyed,
+        }
     }
 
     fn answered(status: u16, retry_after: Option<&HeaderValue>) -> Ended<'_> {
@@ -207,7 +309,7 @@ mod tests {
     fn with_policy(repeats: u32, ended: Ended<'_>) -> Resend {
         let tally = Tally {
             repeats,
-            resent_stale: false,
+            ..Tally::default()
         };
         decide(Some(&policy()), tally, ended, None, SystemTime::now())
     }
@@ -310,7 +412,7 @@ mod tests {
         };
         let many = Tally {
             repeats: 1000,
-            resent_stale: false,
+            ..Tally::default()
         };
         let ended = decide(Some(&unlimited), many, reset, Some(ms(1)), now);
         assert_eq!(ended, Resend::No, "a saturated backoff never fits");
@@ -326,8 +428,8 @@ mod tests {
             let zero_left = Some(Duration::ZERO);
             assert_eq!(decide(None, fresh, stale, zero_left, now), Resend::Stale);
             let spent = Tally {
-                repeats: 0,
                 resent_stale: true,
+                ..Tally::default()
             };
             assert_eq!(decide(None, spent, stale, None, now), Resend::No);
             let p = Some(&policy());
@@ -346,33 +448,144 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_resends_only_unprocessed_requests_or_keyed_ones_with_retry() {
+        for evidence in [
+            Unprocessed::NotWritten,
+            Unprocessed::RefusedStream,
+            Unprocessed::GoawayUnprocessed,
+        ] {
+            assert!(may_send_again(Some(evidence), false, false));
+        }
+        assert!(!may_send_again(None, false, false));
+        assert!(
+            !may_send_again(None, false, true),
+            "a key alone is no say-so"
+        );
+        assert!(
+            !may_send_again(None, true, false),
+            "retry alone is not enough"
+        );
+        assert!(may_send_again(None, true, true));
+    }
+
+    #[test]
+    fn a_written_request_is_not_resent_unless_keyed_with_retry() {
+        let now = SystemTime::now();
+        let fresh = Tally::default();
+        for code in [ErrorCode::ECONNRESET, ErrorCode::EPIPE] {
+            let stale = written(code, true, true);
+            assert_eq!(decide(None, fresh, stale, None, now), Resend::No);
+            assert_eq!(with_policy(0, written(code, false, false)), Resend::No);
+            assert_eq!(with_policy(0, written(code, true, false)), Resend::No);
+            let keyed = written(code, false, true);
+            assert_eq!(with_policy(0, keyed), Resend::After(ms(100)));
+        }
+    }
+
+    #[test]
+    fn a_retry_after_beyond_64_bits_is_over_the_cap() {
+        let huge = HeaderValue::from_static("99999999999999999999999");
+        let now = SystemTime::now();
+        assert_eq!(
+            retry_after_wait(&huge, now),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(with_policy(0, answered(429, Some(&huge))), Resend::No);
+        assert_eq!(with_policy(0, answered(503, Some(&huge))), Resend::No);
+    }
+
+    #[test]
+    fn an_unprocessed_request_is_sent_again_at_once_up_to_the_bound() {
+        let now = SystemTime::now();
+        for evidence in [Unprocessed::RefusedStream, Unprocessed::GoawayUnprocessed] {
+            let ended = Ended::Failed {
+                code: ErrorCode::ECONNRESET,
+                reused: true,
+                unprocessed: Some(evidence),
+                keyed: false,
+            };
+            let fresh = Tally::default();
+            assert_eq!(decide(None, fresh, ended, None, now), Resend::Unprocessed);
+            let spent = Tally {
+                unprocessed: UNPROCESSED_RESENDS,
+                ..fresh
+            };
+            assert_eq!(
+                decide(None, spent, ended, None, now),
+                Resend::Stale,
+                "past the bound, the other rules decide"
+            );
+            let stale_spent = Tally {
+                resent_stale: true,
+                ..spent
+            };
+            assert_eq!(decide(None, stale_spent, ended, None, now), Resend::No);
+        }
+        let not_written = failed(ErrorCode::ECONNREFUSED, false);
+        let fresh = Tally::default();
+        assert_eq!(
+            decide(None, fresh, not_written, None, now),
+            Resend::No,
+            "not written: no resend at once without retry on a new connection"
+        );
+        let mut sends = Sends::new(None, Deadline::none(), Arc::default());
+        let refused = Ended::Failed {
+            code: ErrorCode::ECONNRESET,
+            reused: false,
+            unprocessed: Some(Unprocessed::RefusedStream),
+            keyed: false,
+        };
+        for _ in 0..UNPROCESSED_RESENDS {
+            sends.sending();
+            assert_eq!(sends.after(refused), Some(Duration::ZERO));
+        }
+        sends.sending();
+        assert_eq!(sends.after(refused), None);
+        assert_eq!(
+            sends.attempts(),
+            UNPROCESSED_RESENDS + 1,
+            "each resend counts"
+        );
+    }
+
+    #[test]
     fn sends_count_the_attempts() {
         let reset = failed(ErrorCode::ECONNRESET, false);
-        let mut sends = Sends::new(Some(policy()), Deadline::none());
+        let mut sends = Sends::new(Some(policy()), Deadline::none(), Arc::default());
+        sends.sending();
         assert_eq!(
             sends.after(failed(ErrorCode::ECONNRESET, true)),
             Some(Duration::ZERO)
         );
-        assert_eq!(sends.after(reset), Some(ms(100)));
-        assert_eq!(sends.after(reset), Some(ms(200)));
-        assert_eq!(sends.after(reset), Some(ms(400)));
+        for wait in [100, 200, 400] {
+            sends.sending();
+            assert_eq!(sends.after(reset), Some(ms(wait)));
+        }
+        assert_eq!(sends.attempts(), 4, "the fifth is not sent yet");
+        sends.sending();
         assert_eq!(sends.after(reset), None, "limit 3");
-        assert_eq!(sends.attempts(), Some(5));
+        sends.sending();
+        assert_eq!(
+            sends.attempts(),
+            5,
+            "a redirect's request is not another send"
+        );
 
         let soon = Deadline::new(Instant::now(), Some(ms(150)));
-        let mut sends = Sends::new(Some(policy()), soon);
+        let mut sends = Sends::new(Some(policy()), soon, Arc::default());
         assert_eq!(sends.after(reset), Some(ms(100)));
         assert_eq!(sends.after(reset), None, "200 ms would pass the deadline");
 
-        let mut without = Sends::new(None, Deadline::none());
+        let counter = Arc::new(AtomicU32::new(0));
+        let mut without = Sends::new(None, Deadline::none(), counter.clone());
+        assert_eq!(without.attempts(), 0, "not sent yet");
+        without.sending();
         assert_eq!(
             without.after(failed(ErrorCode::EPIPE, true)),
             Some(Duration::ZERO)
         );
-        assert_eq!(
-            without.attempts(),
-            None,
-            "no retry option: no attempts in the result"
-        );
+        without.sending();
+        assert_eq!(without.attempts(), 2, "without retry too");
+        assert_eq!(counter.load(Ordering::Relaxed), 2, "shared with the task");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -28,6 +28,8 @@ pub struct UploadTask {
     listeners: Arc<Listeners>,
     started: AtomicBool,
     created: Instant,
+    /// How many times the upload was sent, for its failure.
+    attempts: Arc<AtomicU32>,
 }
 
 #[napi]
@@ -41,6 +43,7 @@ impl UploadTask {
             listeners: Arc::new(Listeners::default()),
             started: AtomicBool::new(false),
             created: Instant::now(),
+            attempts: Arc::default(),
         })
     }
 
@@ -59,21 +62,33 @@ impl UploadTask {
             ));
         }
         let created = self.created;
-        let clients = env_state(env)?.clients.clone();
+        let state = env_state(env)?;
+        let clients = state.clients.clone();
+        let hints = state.keep_alive.clone();
         let token = self.token.clone();
         let listeners = self.listeners.clone();
+        let attempts = self.attempts.clone();
         // Checked and given its client here, on the JavaScript thread: building a client reads
         // the TLS roots' variables (`SSL_CERT_FILE`), and no other thread may read the process
         // environment while JavaScript can write it.
-        let prepared = request
-            .validate()
-            .and_then(|plan| Ok((clients.client_for(&plan.client)?, plan)));
+        let prepared = request.validate().and_then(|mut plan| {
+            let origin = plan.url.origin().ascii_serialization();
+            plan.client.pool_idle = hints.for_origin(&origin);
+            Ok((clients.client_for(&plan.client)?, plan, origin))
+        });
         env.spawn_future(async move {
+            let mut origin = None;
             let work = async {
-                let (pooled, plan) = prepared?;
-                run_upload(plan, pooled, listeners.clone(), token, created).await
+                let (pooled, plan, from) = prepared?;
+                origin = Some(from);
+                let sent = attempts.clone();
+                run_upload(plan, pooled, listeners.clone(), token, created, sent).await
             };
-            Ok(settle(work, &listeners).await)
+            let outcome = settle(work, &listeners).await;
+            if let (Some(origin), UploadOutcome::Success { header, .. }) = (&origin, &outcome) {
+                hints.record(origin, header.get("keep-alive").and_then(|v| v.as_str()));
+            }
+            Ok(outcome.sent(attempts.load(Ordering::Relaxed)))
         })
     }
 
@@ -84,7 +99,7 @@ impl UploadTask {
     pub fn abort(&self) -> UploadOutcome {
         self.token.cancel();
         self.listeners.close();
-        UploadError::abort().into()
+        UploadOutcome::from(UploadError::abort()).sent(self.attempts.load(Ordering::Relaxed))
     }
 
     /// Adds a progress listener; returns its id for `offProgressUpdate`.

@@ -3,6 +3,7 @@
 //! raced against `abort()`, the deadline (`deadline.rs`) and the idle watchdog (`activity.rs`).
 
 use std::future::pending;
+use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,23 +15,28 @@ use crate::activity::Activity;
 use crate::attempt::{Attempts, Seen};
 use crate::clients::Pooled;
 use crate::deadline::Deadline;
-use crate::error::UploadError;
+use crate::error::{ErrorCode, Http2Failure, UploadError};
 use crate::listeners::{HeadersEvent, Listeners};
 use crate::options::UploadPlan;
 use crate::phase::Phase;
 use crate::profile::{self, Clock};
 use crate::redirect::{self, Hop};
 use crate::response::{cookies, header_object, read_body, UploadSuccess};
-use crate::retry::{Ended, Sends};
+use crate::retry::{Ended, Sends, Unprocessed};
+
+/// The header by which a caller marks an upload as safe to repeat after it was written whole
+/// (`retry` then repeats it; the IETF httpapi `Idempotency-Key` draft).
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// Runs one upload to its end: the response, or the first failure, `abort()` or the deadline
-/// (counted from `started`, the task's creation).
+/// (counted from `started`, the task's creation); `attempts` counts the times it was sent.
 pub async fn run_upload(
     plan: UploadPlan,
     client: Pooled,
     listeners: Arc<Listeners>,
     token: CancellationToken,
     started: Instant,
+    attempts: Arc<AtomicU32>,
 ) -> Result<UploadSuccess, UploadError> {
     let deadline = Deadline::new(started, plan.timeout);
     let activity = Arc::new(Activity::new());
@@ -41,7 +47,8 @@ pub async fn run_upload(
             None => pending::<Phase>().await,
         }
     };
-    let work = upload(plan, client, listeners, activity.clone(), &token, deadline);
+    let sends = Sends::new(plan.retry, deadline, attempts);
+    let work = upload(plan, client, listeners, activity.clone(), &token, sends);
     tokio::select! {
         biased;
         _ = token.cancelled() => Err(UploadError::abort()),
@@ -60,17 +67,22 @@ async fn upload(
     listeners: Arc<Listeners>,
     activity: Arc<Activity>,
     token: &CancellationToken,
-    deadline: Deadline,
+    mut sends: Sends,
 ) -> Result<UploadSuccess, UploadError> {
     let clock = plan.profile.then(Clock::now);
     let (mut attempts, mut hop) =
         Attempts::open(&plan, pooled, listeners.clone(), activity.clone(), token).await?;
-    let mut sends = Sends::new(plan.retry, deadline);
     let mut redirects = Redirects::default();
     let (response, seen) = loop {
+        sends.sending();
         let sent = attempts.send(&hop).await?;
-        let reused = sent.seen.connecting.reused();
-        match next_step(sent.result, reused, &hop, &plan, &redirects, &mut sends)? {
+        let failed = Failed {
+            reused: sent.seen.connecting.reused(),
+            http2: sent.http2,
+            unprocessed: sent.unprocessed,
+            keyed: hop.headers.contains_key(IDEMPOTENCY_KEY),
+        };
+        match next_step(sent.result, failed, &hop, &plan, &redirects, &mut sends)? {
             Step::Result(response) => break (response, sent.seen),
             Step::Follow(next) => {
                 redirects.followed(sent.seen.fetch_start);
@@ -79,7 +91,8 @@ async fn upload(
             Step::Again(wait) => activity.waiting(tokio::time::sleep(wait)).await,
         }
     };
-    let received = receive(response, &plan, &listeners, &activity).await?;
+    let early = seen.body.as_ref().is_some_and(|body| body.end().is_none());
+    let received = receive(response, &plan, &listeners, &activity, early).await?;
     let profile = clock.map(|clock| received.observed(&redirects, seen).profile(&clock));
     Ok(UploadSuccess {
         status_code: received.status_code,
@@ -102,12 +115,44 @@ enum Step {
     Again(Duration),
 }
 
-/// Classifies what an attempt to `hop` got (`reused`: on a connection the pool certainly
-/// reused): a failure is the result unless the retry rules send the upload again; a response is
-/// followed when it is a redirect, sent again when the retry rules say so, else the result.
+/// What is known of an attempt's failure besides its code.
+#[derive(Clone, Copy)]
+struct Failed {
+    /// The request went out on a connection the pool certainly reused.
+    reused: bool,
+    /// How it failed over HTTP/2, if it did.
+    http2: Option<Http2Failure>,
+    /// Whether its body was not all handed to the connection ([`Unprocessed::NotWritten`]).
+    unprocessed: Option<Unprocessed>,
+    /// The request carries an `Idempotency-Key` header.
+    keyed: bool,
+}
+
+impl Failed {
+    /// As the retry rules see it, with `code`. Over HTTP/2 a lost connection is no sign of a
+    /// stale pooled one: a server closing an idle HTTP/2 connection says so with `GOAWAY`, whose
+    /// unprocessed streams are the evidence.
+    fn ended(self, code: ErrorCode) -> Ended<'static> {
+        let http2 = match self.http2 {
+            Some(Http2Failure::RefusedStream) => Some(Unprocessed::RefusedStream),
+            Some(Http2Failure::GoawayUnprocessed) => Some(Unprocessed::GoawayUnprocessed),
+            Some(Http2Failure::Other) | None => None,
+        };
+        Ended::Failed {
+            code,
+            reused: self.reused && self.http2.is_none(),
+            unprocessed: http2.or(self.unprocessed),
+            keyed: self.keyed,
+        }
+    }
+}
+
+/// Classifies what an attempt to `hop` got (`failed`: what is known of a failure): a failure
+/// is the result unless the retry rules send the upload again; a response is followed when it
+/// is a redirect, sent again when the retry rules say so, else the result.
 fn next_step(
     result: Result<Response, UploadError>,
-    reused: bool,
+    failed: Failed,
     hop: &Hop,
     plan: &UploadPlan,
     redirects: &Redirects,
@@ -116,10 +161,7 @@ fn next_step(
     let response = match result {
         Ok(response) => response,
         Err(err) => {
-            let ended = Ended::Failed {
-                code: err.code,
-                reused,
-            };
+            let ended = failed.ended(err.code);
             return sends.after(ended).map(Step::Again).ok_or(err);
         }
     };
@@ -170,26 +212,34 @@ struct Received {
 }
 
 /// Delivers the final response's headers (after the final progress event has run in
-/// JavaScript, `Listeners::deliver_headers`) and reads its body.
+/// JavaScript, `Listeners::deliver_headers`) while reading its body at once: a server that closes
+/// the connection after its response may reset it, and the data not yet read goes with it.
+/// `early`: the response came before the request's body was all sent; the connection breaking
+/// under its body then ends the body: what arrived of it is the result's (docs/API.md §2.3).
 async fn receive(
     response: Response,
     plan: &UploadPlan,
     listeners: &Listeners,
     activity: &Activity,
+    early: bool,
 ) -> Result<Received, UploadError> {
     let start = Instant::now();
     activity.moved(Phase::receive);
     let header = header_object(response.headers());
     let cookies = cookies(response.headers());
-    listeners
-        .deliver_headers(HeadersEvent {
-            header: header.clone(),
-        })
-        .await;
     let status_code = u32::from(response.status().as_u16());
     let peer = response.remote_addr();
     let version = response.version();
-    let bytes = read_body(response, plan.max_response_bytes, activity).await?;
+    let mut bytes = Vec::new();
+    let delivered = listeners.deliver_headers(HeadersEvent {
+        header: header.clone(),
+    });
+    let read = read_body(response, plan.max_response_bytes, activity, &mut bytes);
+    let ((), read) = tokio::join!(delivered, read);
+    match read {
+        Err(err) if !(early && err.code.is_connection_lost()) => return Err(err),
+        _ => {}
+    }
     Ok(Received {
         status_code,
         header,
@@ -209,12 +259,12 @@ impl Received {
             redirects: redirects.span,
             fetch_start: seen.fetch_start,
             connecting: seen.connecting,
-            body_end: seen.body.and_then(|body| body.end()),
+            body_end: seen.body.as_ref().and_then(|body| body.end()),
             response_start: self.start,
             response_end: self.end,
             peer: self.peer,
             version: self.version,
-            sent: seen.sent,
+            sent: seen.body.map_or(0, |body| body.bytes()),
             received: self.bytes.len() as u64,
         }
     }

@@ -145,7 +145,7 @@ export interface Listening {
   /**
    * Stops the server and destroys every connection it accepted, idle or busy, then resolves once
    * it closed. Never waits for a client to drop its idle pooled connections (upload-task keeps
-   * them 90 s; on Node 20 and 22 an HTTP/2 server's own `close()` waits for them).
+   * them up to 4 s; on Node 20 and 22 an HTTP/2 server's own `close()` waits for them).
    */
   close(): Promise<void>
 }

@@ -32,7 +32,7 @@ let nextId = 1
  * Starts `server` (any `node:net` server: from node:http, node:https, node:http2, node:tls or
  * node:net) on 127.0.0.1, port 0. Its `close()` does not wait for the client: Node's own
  * `server.close()` waits for every open connection, and a client keeps its idle ones in a pool
- * (upload-task's for 90 s). Node 24 and later close an HTTP/2 server's idle sessions at
+ * (upload-task's for up to 4 s). Node 24 and later close an HTTP/2 server's idle sessions at
  * `close()`; Node 20 and 22 wait for them, so without this a test of `enableHttp2` took minutes
  * to end there.
  * @param {import('node:net').Server} server  not yet listening

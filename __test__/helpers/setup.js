@@ -5,7 +5,7 @@
  * `test.after.always`, usable at the top level of the file as if it already existed.
  */
 
-const { startServer, makeTempFile } = require('../../testing')
+const { startServer, makeTempFile, createCertificates } = require('../../testing')
 
 /**
  * Registers `test.before(create)` and `test.after.always(dispose)`, and returns a stand-in
@@ -67,4 +67,13 @@ function useTempFile(test, size, options) {
   )
 }
 
-module.exports = { useServer, useTempFile }
+/**
+ * The generated CA and server certificate (testing's `createCertificates`) for the whole file.
+ * @param {import('ava').TestFn} test
+ * @returns {Awaited<ReturnType<typeof createCertificates>>}
+ */
+function useCertificates(test) {
+  return useResource(test, createCertificates, async () => {})
+}
+
+module.exports = { useServer, useTempFile, useCertificates }

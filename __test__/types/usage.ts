@@ -58,7 +58,7 @@ async function typed(): Promise<void> {
     const status: number = res.statusCode
     const data: string = res.data
     const cookies: string[] = res.cookies
-    const attempts: number | undefined = res.attempts
+    const attempts: number = res.attempts
     const reused: boolean | undefined = res.profile?.socketReused
     const peer: string | undefined = res.profile?.peerIP
     const received: number | undefined = res.profile?.receivedBytedCount
@@ -77,7 +77,8 @@ async function typed(): Promise<void> {
       const code: UploadErrorCode = err.code
       const msg: string = err.errMsg
       const phase: 'connect' | 'send' | 'wait' | 'receive' | undefined = err.phase
-      if (err.code === ErrorCode.ABORT_ERR || err.code === 'ETIMEDOUT') void [code, msg, phase]
+      const sent: number = err.attempts
+      if (err.code === ErrorCode.ABORT_ERR || err.code === 'ETIMEDOUT') void [code, msg, phase, sent]
     }
     if (err instanceof UploadError) void err.cause
   }
