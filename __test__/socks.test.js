@@ -34,13 +34,14 @@ const shown = (error) => inspect(error, { depth: 10, showHidden: true })
 
 const portOf = (url) => Number(new URL(url).port)
 
-test('`proxy: socks5://…` carries an http: upload through the SOCKS server, byte-exact', async (t) => {
+test('`proxy: socks5://…` carries an http: upload through the SOCKS server, byte-exact; the profile names the proxy', async (t) => {
   const socks = await socksFor(t)
   const endpoint = server.endpoint()
-  const { res, error } = await upload({ url: endpoint.url, proxy: socks.url() })
+  const { res, error } = await upload({ url: endpoint.url, proxy: socks.url(), enableProfile: true })
   t.falsy(error, error?.errMsg)
   t.is(res.statusCode, 200)
   t.deepEqual(socks.records, [{ host: '127.0.0.1', port: portOf(endpoint.url), username: undefined }])
+  t.is(res.profile.port, socks.port, "the profile's peer is the proxy, as with an HTTP proxy")
   t.is((await endpoint.received()).file.sha256, file.sha256)
 })
 
