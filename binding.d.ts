@@ -107,7 +107,8 @@ export declare enum ErrorCode {
   ERR_INSECURE_REDIRECT = 'ERR_INSECURE_REDIRECT',
   /**
    * The proxy did not open a tunnel to the server: it answered `CONNECT` with another status
-   * than 2xx (407 when it wants credentials), or closed the connection.
+   * than 2xx (407 when it wants credentials), or closed the connection; or a SOCKS proxy
+   * refused the handshake (credentials, or the connection it was asked for).
    */
   ERR_PROXY = 'ERR_PROXY',
   /** Any other network or I/O failure. */

@@ -162,9 +162,10 @@ export declare namespace uploadFile {
       maxRetryAfter?: number | null
     } | null
     /**
-     * A proxy URL (`http://user:password@host:port`) for this upload; `false`: none. Absent: the
-     * proxy variables of `process.env` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, or lower
-     * case), read when each upload starts. Default: the environment's. See docs/API.md §2.2.
+     * A proxy URL (`http://user:password@host:port`, or SOCKS: `socks5h://user:password@host:port`)
+     * for this upload; `false`: none. Absent: the proxy variables of `process.env` (HTTPS_PROXY,
+     * HTTP_PROXY, ALL_PROXY and NO_PROXY, or lower case), read when each upload starts. Default:
+     * the environment's. See docs/API.md §2.2.
      */
     proxy?: string | false | null
     /**

@@ -71,7 +71,8 @@ pub enum ErrorCode {
     /// A redirect from `https:` to `http:`, which would send the file and headers in clear text.
     ERR_INSECURE_REDIRECT,
     /// The proxy did not open a tunnel to the server: it answered `CONNECT` with another status
-    /// than 2xx (407 when it wants credentials), or closed the connection.
+    /// than 2xx (407 when it wants credentials), or closed the connection; or a SOCKS proxy
+    /// refused the handshake (credentials, or the connection it was asked for).
     ERR_PROXY,
     /// Any other network or I/O failure.
     ERR_NETWORK,

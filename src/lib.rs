@@ -29,6 +29,7 @@ mod redirect;
 mod response;
 mod retry;
 mod reuse;
+mod socks;
 mod task;
 mod trust;
 mod upload;

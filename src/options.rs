@@ -18,7 +18,7 @@ use reqwest::Url;
 
 use crate::clients::{ClientKey, ExtraRoots};
 use crate::error::UploadError;
-use crate::proxy::{ProxyChoice, ProxyVariables};
+use crate::proxy::{self, proxy_schemes, ProxyChoice, ProxyVariables};
 use crate::retry::RetryPolicy;
 
 /// One `name: value` pair, as a string pair.
@@ -346,18 +346,17 @@ fn proxy_choice(
     }
 }
 
-/// Checks that `url` is an `http:` or `https:` proxy URL (a URL without a scheme is `http:`, as
-/// curl reads it); `what` names where it came from.
+/// Checks that `url` is a proxy URL of one of the [`proxy_schemes`] (a URL without a scheme is
+/// `http:`, as curl reads it); `what` names where it came from.
 fn proxy_url(what: &str, url: &str) -> Result<(), UploadError> {
-    let full = if url.contains("://") {
-        url.to_string()
-    } else {
-        format!("http://{url}")
-    };
-    match Url::parse(&full) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.has_host() => Ok(()),
+    match proxy::proxy_url(url) {
+        Ok(parsed) if proxy_schemes().any(|s| s == parsed.scheme()) && parsed.has_host() => Ok(()),
         Ok(_) => Err(UploadError::invalid_value(format!(
-            "{what} should be an http: or https: proxy URL"
+            "{what} should be a proxy URL with one of the schemes {}",
+            proxy_schemes()
+                .map(|s| format!("{s}:"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         Err(e) => Err(UploadError::invalid_value(format!(
             "{what} is not a valid proxy URL ({e})"
@@ -763,8 +762,10 @@ mod tests {
         assert!(proxy_url("p", "http://user:pw@127.0.0.1:3128").is_ok());
         assert!(proxy_url("p", "127.0.0.1:3128").is_ok());
         assert!(proxy_url("p", "https://proxy.example").is_ok());
+        assert!(proxy_url("p", "socks5h://u:secret@127.0.0.1:1080").is_ok());
+        assert!(proxy_url("p", "socks4a://proxy.example").is_ok());
         for bad in [
-            "socks5://u:secret@h:1",
+            "socks6://u:secret@h:1",
             "http://u:secret@[bad",
             "ftp://u:secret@h/",
         ] {

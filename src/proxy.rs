@@ -2,11 +2,30 @@
 //! `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, in upper or lower case) that `lib/options.js` copies
 //! from `process.env` when each upload starts: what JavaScript sees there, a worker's own copy
 //! included, is what applies. Their names, precedence, `NO_PROXY` and the httpoxy rule
-//! (`REQUEST_METHOD`) live here; which client carries them is `clients.rs`.
+//! (`REQUEST_METHOD`) live here; which client carries them is `clients.rs`. A proxy URL is an
+//! HTTP proxy (`http:`, `https:`, or no scheme) or a SOCKS proxy (`src/socks.rs`).
 
-use reqwest::{ClientBuilder, NoProxy, Proxy};
+use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
 
 use crate::error::UploadError;
+use crate::socks::{SocksAddr, SocksReach, SOCKS_SCHEMES};
+
+/// The schemes of HTTP proxy URLs (`CONNECT` tunnels for `https:`, forwarding for `http:`).
+const HTTP_SCHEMES: [&str; 2] = ["http", "https"];
+
+/// The schemes of a proxy URL: HTTP proxies, then SOCKS ones.
+pub fn proxy_schemes() -> impl Iterator<Item = &'static str> {
+    HTTP_SCHEMES.into_iter().chain(SOCKS_SCHEMES)
+}
+
+/// `url` as a URL: one without a scheme is an `http:` proxy, as curl reads it.
+pub fn proxy_url(url: &str) -> Result<Url, impl std::fmt::Display> {
+    if url.contains("://") {
+        Url::parse(url)
+    } else {
+        Url::parse(&format!("http://{url}"))
+    }
+}
 
 /// The variable that exempts hosts from the proxies.
 const NO_PROXY: &str = "NO_PROXY";
@@ -25,6 +44,17 @@ pub enum ProxyChoice {
     Fixed(String),
     /// The proxies the variables name (never empty: no variable set is [`ProxyChoice::None`]).
     Variables(ProxyVariables),
+}
+
+impl ProxyChoice {
+    /// The proxy URLs of this choice, as given.
+    fn urls(&self) -> Vec<&str> {
+        match self {
+            ProxyChoice::None => Vec::new(),
+            ProxyChoice::Fixed(url) => vec![url.as_str()],
+            ProxyChoice::Variables(vars) => vars.urls().map(|(_, url)| url).collect(),
+        }
+    }
 }
 
 /// The names of the variables an upload's proxy settings are read from: each one in upper and
@@ -139,7 +169,8 @@ impl ProxyVariables {
 
 /// `builder` with the proxies of `choice`: an `https:` URL goes to `HTTPS_PROXY`, an `http:` URL
 /// to `HTTP_PROXY`, either to `ALL_PROXY` when its own is unset; `NO_PROXY` exempts hosts from
-/// all three. Credentials in a proxy URL are sent as `Proxy-Authorization: Basic`.
+/// all three. Credentials in a proxy URL are sent as `Proxy-Authorization: Basic` to an HTTP
+/// proxy, as RFC 1929 username and password to a SOCKS5 one.
 pub fn with_proxy(
     builder: ClientBuilder,
     choice: &ProxyChoice,
@@ -148,6 +179,16 @@ pub fn with_proxy(
     fn invalid(what: &'static str) -> impl Fn(reqwest::Error) -> UploadError {
         move |_| UploadError::invalid_value(format!("{what} cannot be used as a proxy URL"))
     }
+    let socks: Vec<SocksAddr> = choice
+        .urls()
+        .into_iter()
+        .filter_map(|url| SocksAddr::of(&proxy_url(url).ok()?))
+        .collect();
+    let builder = if socks.is_empty() {
+        builder
+    } else {
+        builder.connector_layer(SocksReach::new(socks))
+    };
     Ok(match choice {
         ProxyChoice::None => builder,
         ProxyChoice::Fixed(url) => {

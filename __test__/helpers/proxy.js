@@ -105,4 +105,31 @@ async function startProxy({ auth, tls } = {}) {
   }
 }
 
-module.exports = { startProxy, forwardTo }
+/** The proxy variables, all cleared by `withEnv` but those it is given. */
+const VARIABLES = [
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+  'NO_PROXY',
+  'no_proxy',
+]
+
+/** Runs `fn` with exactly these proxy variables set, and restores the environment after. */
+async function withEnv(vars, fn) {
+  const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]))
+  for (const name of VARIABLES) delete process.env[name]
+  Object.assign(process.env, vars)
+  try {
+    return await fn()
+  } finally {
+    for (const name of VARIABLES) {
+      if (saved[name] === undefined) delete process.env[name]
+      else process.env[name] = saved[name]
+    }
+  }
+}
+
+module.exports = { withEnv, startProxy, forwardTo }

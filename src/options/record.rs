@@ -314,9 +314,9 @@ pub const RECORDS: &[Record] = &[
         ts: "string | false",
         shown: "string or `false`",
         fallback: Fallback::Words("the environment's"),
-        rule: "an `http:` or `https:` proxy URL (without a scheme: `http:`), else `ERR_INVALID_ARG_VALUE`; `false`: none",
+        rule: "an `http:`, `https:`, `socks5:`, `socks5h:`, `socks4:` or `socks4a:` proxy URL (without a scheme: `http:`), else `ERR_INVALID_ARG_VALUE`; `false`: none",
         cli: &["-x, --proxy", "--no-proxy"],
-        doc: "a proxy URL (`http://user:password@host:port`) for this upload; `false`: none. Absent: the proxy variables of `process.env` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, or lower case), read when each upload starts",
+        doc: "a proxy URL (`http://user:password@host:port`, or SOCKS: `socks5h://user:password@host:port`) for this upload; `false`: none. Absent: the proxy variables of `process.env` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY, or lower case), read when each upload starts",
         see: Some("2.2"),
     },
     Record {
