@@ -1,9 +1,11 @@
-//! The system's trusted roots, loaded once per process in the background. Reading them (on
-//! Linux, the bundle file and every file of the certificate directory: hundreds of files) is most
-//! of a fresh process's first HTTPS upload, and it used to happen on the JavaScript thread when
-//! the first upload built its client, again for every client with `ca`. Now the module's loading
-//! starts it on a thread of its own; a handshake that needs the roots before they are loaded
-//! waits for that load (on a runtime thread, never the JavaScript one).
+//! The system's trusted roots, loaded once per process in the background, and the crypto
+//! provider's random generator, started there first. These two were most of a fresh process's
+//! first HTTPS upload: aws-lc seeds its generator from CPU jitter entropy once per process (about
+//! 60 ms of CPU, in the first handshake), and reading the roots (on Linux, the bundle file and
+//! every file of the certificate directory: hundreds of files) happened on the JavaScript thread
+//! when the first upload built its client, again for every client with `ca`. Now the module's
+//! loading starts both on a thread of its own; a handshake that needs either before it is ready
+//! waits for it (on a runtime thread, never the JavaScript one).
 //!
 //! The roots are the platform verifier's (`rustls-platform-verifier`): on Linux and the other
 //! Unix systems except Apple's, the files named by `SSL_CERT_FILE` and `SSL_CERT_DIR`, else those
@@ -45,10 +47,12 @@ pub fn system_roots() -> Arc<SystemRoots> {
         loaded: OnceLock::new(),
     });
     let loading = roots.clone();
-    // Without a thread, the first handshake that needs them loads them.
+    // Without a thread, the first handshake does both.
     let _ = std::thread::Builder::new()
         .name("upload-task-roots".into())
         .spawn(move || {
+            // Seeds the generator (once per process; a failure here is the handshake's to meet).
+            let _ = loading.provider.secure_random.fill(&mut [0; 16]);
             // A failure is kept and told by the handshakes that need the roots.
             let _ = loading.verifier();
         });
