@@ -1,11 +1,12 @@
 //! The system's trusted roots, loaded once per process in the background, and the crypto
-//! provider's random generator, started there first. These two were most of a fresh process's
-//! first HTTPS upload: aws-lc seeds its generator from CPU jitter entropy once per process (about
-//! 60 ms of CPU, in the first handshake), and reading the roots (on Linux, the bundle file and
-//! every file of the certificate directory: hundreds of files) happened on the JavaScript thread
-//! when the first upload built its client, again for every client with `ca`. Now the module's
-//! loading starts both on a thread of its own; a handshake that needs either before it is ready
-//! waits for it (on a runtime thread, never the JavaScript one).
+//! provider's random generator, seeded there first. Reading the roots (on Linux, the bundle file
+//! and every file of the certificate directory: hundreds of files) was most of a fresh process's
+//! first HTTPS upload, on the JavaScript thread when the first upload built its client, again
+//! for every client with `ca`; the rest was aws-lc seeding its generator from CPU jitter entropy
+//! (about 60 ms of CPU in the first handshake), which `.cargo/config.toml` turns off (it seeds
+//! from the operating system, as OpenSSL does). Now the module's loading starts both on a thread
+//! of its own; a handshake that needs either before it is ready waits for it (on a runtime
+//! thread, never the JavaScript one).
 //!
 //! The roots are the platform verifier's (`rustls-platform-verifier`): on Linux and the other
 //! Unix systems except Apple's, the files named by `SSL_CERT_FILE` and `SSL_CERT_DIR`, else those

@@ -43,8 +43,9 @@ pub fn tls_config(
         let in_ca = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
             .build()
             .map_err(|e| rustls::Error::General(e.to_string()))?;
-        Arc::new(SelfSignedInCa {
-            inner: Arc::new(CaOrSystem { ca: in_ca, system }),
+        Arc::new(CaVerifier {
+            in_ca,
+            system,
             ca: ca.to_vec(),
             algorithms: provider.signature_verification_algorithms,
         })
@@ -62,68 +63,19 @@ pub fn tls_config(
     Ok(config)
 }
 
-/// Trusts a chain that ends at one of the `ca` certificates or at one of the system's roots.
-#[derive(Debug)]
-struct CaOrSystem {
-    ca: Arc<WebPkiServerVerifier>,
-    system: SystemVerifier,
-}
-
-impl ServerCertVerifier for CaOrSystem {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let by_ca =
-            self.ca
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
-        match by_ca {
-            // Not issued under `ca`: the system's roots may know its issuer.
-            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => self
-                .system
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
-            // Trusted, or issued under `ca` and refused for another reason (expired, wrong name).
-            decided => decided,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.system.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.system.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.system.supported_verify_schemes()
-    }
-}
-
-/// The `ca` or system verifier, which also accepts a server certificate that is one of the `ca`
+/// The verifier of a client with `ca`: trusts a chain that ends at one of the `ca` certificates
+/// or at one of the system's roots, and a server certificate that is one of the `ca`
 /// certificates, self-signed and marked as a CA (see the module's documentation).
 #[derive(Debug)]
-struct SelfSignedInCa {
-    inner: Arc<dyn ServerCertVerifier>,
+struct CaVerifier {
+    /// WebPKI with the `ca` certificates as its only roots.
+    in_ca: Arc<WebPkiServerVerifier>,
+    system: SystemVerifier,
     ca: Vec<CertificateDer<'static>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl SelfSignedInCa {
+impl CaVerifier {
     /// Verifies `end_entity`, one of the `ca` certificates, as its own trust anchor: WebPKI's
     /// checks up to the one that it is a CA (its validity period comes before), then the host
     /// name.
@@ -150,7 +102,7 @@ impl SelfSignedInCa {
     }
 }
 
-impl ServerCertVerifier for SelfSignedInCa {
+impl ServerCertVerifier for CaVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -159,13 +111,19 @@ impl ServerCertVerifier for SelfSignedInCa {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let refused = match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let (chain, ocsp) = (intermediates, ocsp_response);
+        let refused = match self
+            .in_ca
+            .verify_server_cert(end_entity, chain, server_name, ocsp, now)
+        {
+            // Not issued under `ca`: the system's roots may know its issuer.
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => self
+                .system
+                .verify_server_cert(end_entity, chain, server_name, ocsp, now),
+            // Trusted, or issued under `ca` and refused for another reason.
+            decided => decided,
+        };
+        let refused = match refused {
             Ok(verified) => return Ok(verified),
             Err(err) => err,
         };
@@ -182,7 +140,7 @@ impl ServerCertVerifier for SelfSignedInCa {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        self.system.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -191,11 +149,11 @@ impl ServerCertVerifier for SelfSignedInCa {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.system.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.system.supported_verify_schemes()
     }
 }
 
