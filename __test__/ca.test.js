@@ -66,22 +66,70 @@ test('`ca` values: not PEM is ERR_INVALID_ARG_VALUE, a number ERR_INVALID_ARG_TY
   t.deepEqual(endpoint.records(), [])
 })
 
-test('SSL_CERT_FILE replaces the system roots (in a child process): the server is trusted without `ca`', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-task-ca-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const caFile = path.join(dir, 'ca.pem')
-  fs.writeFileSync(caFile, tls.ca)
-  const endpoint = tls.endpoint()
-  const script = `require('./index.js').uploadFile({ url: process.argv[1], filePath: process.argv[2], name: 'file' })
-    .then((r) => process.stdout.write(String(r.statusCode)), (e) => process.stdout.write(e.code))`
-  const child = spawn(process.execPath, ['-e', script, endpoint.url, file.path], {
+/**
+ * Runs `script` in a fresh Node process (cwd: the package, so `require('./index.js')` loads it)
+ * with `args` and these environment variables added; resolves with what it wrote to stdout.
+ */
+async function inChild(script, args, env = {}) {
+  const child = spawn(process.execPath, ['-e', script, ...args], {
     cwd: path.join(__dirname, '..'),
-    env: { ...process.env, SSL_CERT_FILE: caFile },
+    env: { ...process.env, ...env },
   })
   let out = ''
   child.stdout.on('data', (chunk) => {
     out += chunk
   })
   await within(new Promise((resolve) => child.on('close', resolve)), 15000, 'the child')
+  return out
+}
+
+/** A child's upload of its argv[2] to argv[1], with `options` (source text); prints the status or the code. */
+const childUpload = (options = '') =>
+  `require('./index.js').uploadFile({ url: process.argv[1], filePath: process.argv[2], name: 'file', ${options} })
+    .then((r) => process.stdout.write(String(r.statusCode)), (e) => process.stdout.write(e.code))`
+
+/** A temp dir for the test, removed after it. */
+function tempDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'upload-task-ca-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+test('SSL_CERT_FILE replaces the system roots (in a child process): the server is trusted without `ca`', async (t) => {
+  const caFile = path.join(tempDir(t), 'ca.pem')
+  fs.writeFileSync(caFile, tls.ca)
+  const out = await inChild(childUpload(), [tls.endpoint().url, file.path], { SSL_CERT_FILE: caFile })
   t.is(out, '200')
+})
+
+test('SSL_CERT_FILE set after the module loaded still applies to the first upload (roots are read then)', async (t) => {
+  const caFile = path.join(tempDir(t), 'ca.pem')
+  fs.writeFileSync(caFile, tls.ca)
+  const script = `const up = require('./index.js'); process.env.SSL_CERT_FILE = process.argv[3]; ${childUpload()}`
+  const out = await inChild(script.replace("require('./index.js').uploadFile", 'up.uploadFile'), [
+    tls.endpoint().url,
+    file.path,
+    caFile,
+  ])
+  t.is(out, '200')
+})
+
+test('the first upload of a fresh process verifies the certificate: rejected without `ca`, byte-exact with it', async (t) => {
+  // The system's roots are still loading in the background when these first uploads start.
+  const refused = tls.endpoint()
+  t.is(await inChild(childUpload(), [refused.url, file.path]), 'ERR_TLS_CERT_INVALID')
+  t.deepEqual(refused.records(), [])
+  const trusted = tls.endpoint()
+  t.is(await inChild(childUpload('ca: process.argv[3]'), [trusted.url, file.path, tls.ca]), '200')
+  t.is((await trusted.received()).file.sha256, file.sha256)
+})
+
+test('with no readable system roots, a server is rejected without `ca` and trusted with it', async (t) => {
+  const dir = tempDir(t)
+  const empty = path.join(dir, 'empty.pem')
+  fs.writeFileSync(empty, 'no certificate here\n')
+  const env = { SSL_CERT_FILE: empty, SSL_CERT_DIR: dir }
+  t.is(await inChild(childUpload(), [tls.endpoint().url, file.path], env), 'ERR_TLS_CERT_INVALID')
+  const withCa = childUpload('ca: process.argv[3]')
+  t.is(await inChild(withCa, [tls.endpoint().url, file.path, tls.ca], env), '200')
 })

@@ -8,13 +8,17 @@
 // Options (flag or environment variable):
 //   --quick        BENCH_QUICK=1     small sizes, 1 run: a smoke test of the harness
 //   --runs=N       BENCH_RUNS=N      rounds per scenario (default 5)
-//   --only=a,b     BENCH_ONLY=a,b    scenarios: big, memory, small, abort, progress, https, h2small
+//   --only=a,b     BENCH_ONLY=a,b    scenarios: big, memory, small, abort, progress, https, h2small,
+//                                    coldtls
+//   --quiet-wait=MS BENCH_QUIET_WAIT=MS  how long each measurement waits for an idle machine
+//                                    (default 20000; 0 on a machine that is never idle)
 //   --clients=a,b  BENCH_CLIENTS=a,b  only these client runners (file names in bench/clients/)
 //   --out=FILE     BENCH_OUT=FILE    where to write the report. Default: bench/RESULTS.md for a
 //                                    full run, bench/data/RESULTS-partial.md otherwise
 // Data files are made once in bench/data/ (gitignored) and reused; delete the folder to free
 // the space (about 5.5 GiB). The TLS scenarios (https, h2small) generate a CA and a server
-// certificate at every run (testing/tls.js, with the `openssl` command) into bench/data/tls/.
+// certificate at every run (testing/tls.js, with the `openssl` command) into bench/data/tls/;
+// so does coldtls (fresh processes, one 16 KiB HTTPS upload each).
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -51,7 +55,8 @@ const flags = Object.fromEntries(
 const opt = (flag, env) => flags[flag] ?? process.env[env]
 const QUICK = opt('quick', 'BENCH_QUICK') === '1'
 const RUNS = Number(opt('runs', 'BENCH_RUNS') || (QUICK ? 1 : 5))
-const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small']
+const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small', 'coldtls']
+const TLS_SCENARIOS = ['https', 'h2small', 'coldtls']
 const ONLY = (opt('only', 'BENCH_ONLY') || ALL.join(',')).split(',').filter(Boolean)
 for (const s of ONLY) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`)
 const CLIENTS = opt('clients', 'BENCH_CLIENTS')?.split(',')
@@ -61,6 +66,7 @@ const pick = (list) => list.filter((c) => !CLIENTS || c === 'upload-task' || CLI
 /** Another checkout of upload-task (its addon built), measured beside this one in `big`. */
 const BASELINE = opt('baseline', 'BENCH_BASELINE')
 if (BASELINE) process.env.BENCH_BASELINE = path.resolve(BASELINE) // read by clients/upload-task-baseline.js
+const QUIET_WAIT = Number(opt('quiet-wait', 'BENCH_QUIET_WAIT') ?? 20_000)
 const OUT = opt('out', 'BENCH_OUT') || path.join(__dirname, FULL ? 'RESULTS.md' : 'data/RESULTS-partial.md')
 
 const SIZE = {
@@ -73,6 +79,7 @@ const SIZE = {
   abortDelayMs: 10,
   h2Count: QUICK ? 200 : 1000,
   h2Concurrency: 16,
+  coldProcesses: QUICK ? 3 : 4 * RUNS,
 }
 const DATA = path.join(__dirname, 'data')
 const WARM = path.join(DATA, `random-${64 * MiB}.bin`) // the warm-up upload of every sink
@@ -93,6 +100,7 @@ const NAMES = {
   fetch: 'fetch (Node) + FormData/openAsBlob',
   superagent: 'superagent .attach',
   'http-form-data': 'node:http + form-data',
+  'node-https': 'node:https, multipart built by hand',
   curl: 'curl -F',
 }
 
@@ -113,7 +121,7 @@ async function rounds(scenario, variants, measure, runs = RUNS) {
   for (let r = 0; r < runs; r++) {
     const order = variants.slice(r % variants.length).concat(variants.slice(0, r % variants.length))
     for (const v of order) {
-      const quiet = await waitQuiet()
+      const quiet = await waitQuiet(QUIET_WAIT)
       if (!quiet) noisy++
       const res = await measure(v)
       results[v][r] = res
@@ -538,6 +546,106 @@ async function scenarioHttps(_url, tls) {
   ].join('\n')
 }
 
+/** Where the system's CA bundle usually is (Debian/Ubuntu, then Fedora/RHEL); null if none. */
+const SYSTEM_BUNDLE = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'].find((f) =>
+  fs.existsSync(f),
+)
+
+/**
+ * The runs of scenario 8: a client runner, and the environment that makes it trust the sink.
+ * `ca`: the CA given to the client itself (upload-task `ca`, node:https `ca`, curl `--cacert`).
+ * `roots`: the CA added to the client's usual roots instead (upload-task: `SSL_CERT_FILE` = the
+ * system bundle plus the CA, read with the machine's `SSL_CERT_DIR`; Node: its own roots plus
+ * `NODE_EXTRA_CA_CERTS`; curl: `--cacert` that bundle), so the roots are loaded as they are
+ * for a public server.
+ */
+function coldRuns(tls) {
+  const bundle = path.join(path.dirname(tls.caFile), 'system-plus-ca.pem')
+  fs.writeFileSync(bundle, (SYSTEM_BUNDLE ? fs.readFileSync(SYSTEM_BUNDLE, 'utf8') : '') + tls.ca)
+  const runs = {
+    'upload-task': { client: 'upload-task', env: { BENCH_CA: tls.caFile } },
+    ...(BASELINE ? { 'upload-task-baseline': { client: 'upload-task-baseline', env: { BENCH_CA: tls.caFile } } } : {}),
+    'node-https': { client: 'node-https', env: { BENCH_CA: tls.caFile } },
+    curl: { client: 'curl', env: { BENCH_CA: tls.caFile } },
+    'upload-task roots': { client: 'upload-task', env: { SSL_CERT_FILE: bundle } },
+    ...(BASELINE
+      ? { 'upload-task-baseline roots': { client: 'upload-task-baseline', env: { SSL_CERT_FILE: bundle } } }
+      : {}),
+    'node-https roots': { client: 'node-https', env: { NODE_EXTRA_CA_CERTS: tls.caFile } },
+    'curl roots': { client: 'curl', env: { BENCH_CA: bundle } },
+  }
+  const wanted = pick(['upload-task', 'node-https', ...(have('curl') ? ['curl'] : [])])
+  return Object.fromEntries(
+    Object.entries(runs).filter(([, r]) => r.client.startsWith('upload-task') || wanted.includes(r.client)),
+  )
+}
+
+/**
+ * Scenario 8: a fresh process's one 16 KiB HTTPS upload (the CLI, a tool that uploads one file
+ * per run): the first TLS connection of the process, its roots and crypto set up included.
+ */
+async function scenarioColdtls(_url, tls) {
+  const file = ensureFile(path.join(DATA, `random-${SIZE.smallSize}.bin`), SIZE.smallSize)
+  const runs = coldRuns(tls)
+  const variants = Object.keys(runs)
+  // The variables of this machine stay (SSL_CERT_DIR among them); BENCH_CA only where given.
+  const measure = (v, what = file) =>
+    runClient(runs[v].client, ['single', sink.url, what, 0], undefined, { BENCH_CA: '', ...runs[v].env })
+  const sink = await startSink('https', tls)
+  let res
+  try {
+    for (const v of variants) await measure(v, WARM)
+    res = await rounds('coldtls', variants, measure, SIZE.coldProcesses)
+  } finally {
+    sink.stop()
+  }
+  const name = (v) => `${NAMES[runs[v].client]}${v.endsWith(' roots') ? ', CA added to its roots' : ', CA given'}`
+  const walls = (v) => (res[v] || []).filter(ok).map((x) => x.wallMs)
+  const base = (v) => (v.endsWith(' roots') ? 'upload-task roots' : 'upload-task')
+  const rows = variants.map((v) => [
+    name(v),
+    fixed(med(res, v, 'wallMs'), 1),
+    fixed(percentile(walls(v), 90), 1),
+    v === base(v) ? '1.00×' : ratio(medRatio(res, v, base(v), 'wallMs')),
+    runs[v].client === 'curl' ? fixed(med(res, v, 'connectMs'), 1) : '',
+    runs[v].client === 'curl' ? '' : fixed(med(res, v, 'sinceStartMs'), 0),
+    fixed(med(res, v, 'cpuMs'), 1),
+    errors(res, v).length ? `${errors(res, v).length} failed: ${errors(res, v)[0]}` : '',
+  ])
+  for (const [ut, node] of [
+    ['upload-task', 'node-https'],
+    ['upload-task roots', 'node-https roots'],
+  ]) {
+    const vsNode = medRatio(res, ut, node, 'wallMs')
+    target(
+      `Cold HTTPS, ${SIZE.smallSize / 1024} KiB in a fresh process, ${name(ut).split(', ')[1]}: call to response ≤ node:https’s`,
+      `upload-task takes ${ratio(vsNode)} node:https’s time`,
+      vsNode,
+      (x) => x <= 1,
+    )
+  }
+  return [
+    `## 8. A fresh process’s one ${SIZE.smallSize / 1024} KiB upload over HTTPS (cold start)`,
+    '',
+    `${SIZE.coldProcesses} fresh processes per run, interleaved, each uploading one ${SIZE.smallSize / 1024} KiB file to a \`node:https\` sink (as scenario 6, warmed before the rounds). *CA given*: the client is given the sink’s CA (upload-task and node:https \`ca\`, curl \`--cacert\`). *CA added to its roots*: the client trusts its usual roots plus the CA, loaded as for a public server (upload-task: \`SSL_CERT_FILE\` = the system bundle plus the CA, with this machine’s \`SSL_CERT_DIR\` if set; node:https: \`NODE_EXTRA_CA_CERTS\`; curl: \`--cacert\` that bundle). *call → response* runs from the upload call to the parsed response inside the process, so Node’s start-up and module loading are excluded (curl: its \`%{time_total}\`); it includes the process’s first TLS connection and whatever the client sets up for it (roots, crypto provider, verifier). *× upload-task* = the figure over upload-task’s (same trust) in the same round, median over rounds. *TLS done* = curl’s \`%{time_appconnect}\`. *start → response* = from the process’s start (Node’s \`performance.timeOrigin\`), start-up and loading included.`,
+    '',
+    table(
+      [
+        'client',
+        'call → response, ms (median)',
+        'p90, ms',
+        '× upload-task',
+        'TLS done, ms',
+        'start → response, ms',
+        'CPU, ms',
+        'errors',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n')
+}
+
 async function scenarioH2small(_url, tls) {
   const dir = ensureSmallFiles(path.join(DATA, `small-${SIZE.h2Count}x${SIZE.smallSize}`), SIZE.h2Count, SIZE.smallSize)
   const clients = pick(['upload-task', 'undici', 'undici-1conn'])
@@ -688,7 +796,7 @@ async function main() {
     ensureFile(WARM, 64 * MiB)
     for (const c of ['raw-socket', 'upload-task', 'raw-socket', 'upload-task'])
       await runClient(c, ['single', sink.url, WARM, 0])
-    const tls = ONLY.some((s) => s === 'https' || s === 'h2small') ? await tlsFiles(path.join(DATA, 'tls')) : null
+    const tls = ONLY.some((s) => TLS_SCENARIOS.includes(s)) ? await tlsFiles(path.join(DATA, 'tls')) : null
     const run = {
       big: scenarioBig,
       memory: scenarioMemory,
@@ -697,6 +805,7 @@ async function main() {
       progress: scenarioProgress,
       https: scenarioHttps,
       h2small: scenarioH2small,
+      coldtls: scenarioColdtls,
     }
     for (const s of ALL) if (ONLY.includes(s)) sections.push(await run[s](sink.url, tls))
   } finally {

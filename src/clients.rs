@@ -17,8 +17,8 @@ use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
 use crate::recent::Recent;
 use crate::reuse::MarkNewConnections;
-use crate::trust;
 use crate::warmup::FirstConnections;
+use crate::{roots, trust};
 
 /// The default `User-Agent`, sent unless the caller sets one.
 const USER_AGENT: &str = concat!("upload-task/", env!("CARGO_PKG_VERSION"));
@@ -98,11 +98,12 @@ pub struct Pooled {
 }
 
 impl Clients {
-    /// The clients of a new environment: the default one only.
-    pub fn new() -> reqwest::Result<Self> {
+    /// The clients of a new environment: the default one only. On the JavaScript thread (the
+    /// roots' variables are read).
+    pub fn new() -> Result<Self, UploadError> {
         Ok(Clients {
             default: Pooled {
-                client: configured().http1_only().build()?,
+                client: build(&ClientKey::default())?,
                 first: None,
             },
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
@@ -130,7 +131,8 @@ impl Clients {
     }
 }
 
-/// A client with the settings of `key`.
+/// A client with the settings of `key`, trusting the system's roots (`roots.rs`: loaded in the
+/// background, read from the variables as they are now) and the `ca` certificates.
 fn build(key: &ClientKey) -> Result<Client, UploadError> {
     let mut builder = configured();
     if key.http2 {
@@ -141,11 +143,16 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
     } else {
         builder = builder.http1_only();
     }
-    if !key.ca.certificates.is_empty() {
-        let tls = trust::tls_config(&key.ca.certificates, key.http2)
-            .map_err(|e| UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")))?;
-        builder = builder.tls_backend_preconfigured(tls);
-    }
+    let tls =
+        trust::tls_config(roots::system_roots(), &key.ca.certificates, key.http2).map_err(|e| {
+            match key.ca.certificates.is_empty() {
+                true => {
+                    UploadError::invalid_value(format!("the TLS settings cannot be built: {e}"))
+                }
+                false => UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")),
+            }
+        })?;
+    builder = builder.tls_backend_preconfigured(tls);
     builder = with_proxy(builder, &key.proxy)?;
     builder = match key.pool_idle.duration() {
         Some(idle) => builder.pool_idle_timeout(idle),
@@ -158,8 +165,7 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
 
 /// Keep-alive; no redirects (`upload.rs` follows them, since only it can re-open the file for a
 /// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
-/// on this thread, while JavaScript may be writing them); TLS verified against the system's
-/// roots (which honour `SSL_CERT_FILE` and `SSL_CERT_DIR`); responses with as many header lines
+/// on this thread, while JavaScript may be writing them); responses with as many header lines
 /// as Node takes; the content codings `src/response.rs` decodes advertised in `Accept-Encoding`
 /// unless the caller sets that header. HTTP/1.1 only, unless the caller enables HTTP/2.
 fn configured() -> ClientBuilder {

@@ -27,7 +27,7 @@ pub fn env_state(env: &Env) -> napi::Result<&'static EnvState> {
         let clients = Clients::new().map_err(|e| {
             napi::Error::new(
                 Status::GenericFailure,
-                format!("cannot build the HTTP client: {e}"),
+                format!("cannot build the HTTP client: {}", e.reason),
             )
         })?;
         let state = EnvState {

@@ -29,9 +29,19 @@ mod redirect;
 mod response;
 mod retry;
 mod reuse;
+mod roots;
 mod socks;
 mod task;
 mod trust;
 mod upload;
 mod warmup;
 mod warning;
+
+/// Runs when the module is loaded in an environment (on its JavaScript thread): starts loading
+/// the system's trusted roots in the background (`roots.rs`), so that the first HTTPS upload
+/// does not wait for them.
+#[napi_derive::napi(module_exports)]
+pub fn start_loading_roots(_exports: napi::bindgen_prelude::Object) -> napi::Result<()> {
+    roots::system_roots();
+    Ok(())
+}

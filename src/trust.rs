@@ -1,44 +1,59 @@
-//! Trust for uploads with `ca`: the system's roots plus the `ca` certificates, verified as
-//! reqwest verifies them (rustls' platform verifier), and one more case that Node's `https`
-//! accepts and WebPKI refuses: a self-signed server certificate that is itself one of the `ca`
-//! certificates while marking itself a CA (`basicConstraints CA:TRUE`, what
-//! `openssl req -x509` makes). That certificate is trusted for exactly that: its validity period
-//! is checked as usual, and so is the host name; the handshake still proves that the server holds
-//! its private key (the signature checks are the platform verifier's).
+//! The TLS settings of the clients. Without `ca`: the system's roots (`roots.rs`). With `ca`: the
+//! `ca` certificates or the system's roots, as reqwest's platform verifier trusts them together
+//! (a chain ends at one root, so it is trusted by both sets at once exactly when it is by one
+//! of them; the `ca` certificates are tried first, so an upload to a server they vouch for never
+//! waits for the system's), and one more case that Node's `https` accepts and WebPKI refuses: a
+//! self-signed server certificate that is itself one of the `ca` certificates while marking
+//! itself a CA (`basicConstraints CA:TRUE`, what `openssl req -x509` makes). That certificate is
+//! trusted for exactly that: its validity period is checked as usual, and so is the host name;
+//! the handshake still proves that the server holds its private key (the signature checks are
+//! the provider's, as the platform verifier's are).
 
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{verify_server_cert_signed_by_trust_anchor, verify_server_name};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::client::{
+    verify_server_cert_signed_by_trust_anchor, verify_server_name, WebPkiServerVerifier,
+};
+use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
 
-/// The TLS settings of a client whose uploads trust `roots` (the `ca` certificates), offering
-/// HTTP/2 by ALPN when `http2` is set (as reqwest's own settings do).
+use crate::roots::{self, SystemRoots, SystemVerifier};
+
+/// The TLS settings of a client that trusts the system's roots and `ca`, offering HTTP/2 by
+/// ALPN when `http2` is set (as reqwest's own settings do).
 pub fn tls_config(
-    roots: &[CertificateDer<'static>],
+    system: Arc<SystemRoots>,
+    ca: &[CertificateDer<'static>],
     http2: bool,
 ) -> Result<ClientConfig, rustls::Error> {
-    let provider = CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-    let platform = rustls_platform_verifier::Verifier::new_with_extra_roots(
-        roots.iter().cloned(),
-        provider.clone(),
-    )?;
-    let verifier = SelfSignedInCa {
-        inner: Arc::new(platform),
-        ca: roots.to_vec(),
-        algorithms: provider.signature_verification_algorithms,
+    let provider = roots::provider();
+    let system = SystemVerifier(system);
+    let verifier: Arc<dyn ServerCertVerifier> = if ca.is_empty() {
+        Arc::new(system)
+    } else {
+        let mut store = RootCertStore::empty();
+        for cert in ca {
+            store.add(cert.clone())?;
+        }
+        let in_ca = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+            .build()
+            .map_err(|e| rustls::Error::General(e.to_string()))?;
+        Arc::new(CaVerifier {
+            in_ca,
+            system,
+            ca: ca.to_vec(),
+            algorithms: provider.signature_verification_algorithms,
+        })
     };
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
     config.alpn_protocols = if http2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
@@ -48,16 +63,19 @@ pub fn tls_config(
     Ok(config)
 }
 
-/// The platform verifier, which also accepts a server certificate that is one of the `ca`
+/// The verifier of a client with `ca`: trusts a chain that ends at one of the `ca` certificates
+/// or at one of the system's roots, and a server certificate that is one of the `ca`
 /// certificates, self-signed and marked as a CA (see the module's documentation).
 #[derive(Debug)]
-struct SelfSignedInCa {
-    inner: Arc<dyn ServerCertVerifier>,
+struct CaVerifier {
+    /// WebPKI with the `ca` certificates as its only roots.
+    in_ca: Arc<WebPkiServerVerifier>,
+    system: SystemVerifier,
     ca: Vec<CertificateDer<'static>>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl SelfSignedInCa {
+impl CaVerifier {
     /// Verifies `end_entity`, one of the `ca` certificates, as its own trust anchor: WebPKI's
     /// checks up to the one that it is a CA (its validity period comes before), then the host
     /// name.
@@ -84,7 +102,7 @@ impl SelfSignedInCa {
     }
 }
 
-impl ServerCertVerifier for SelfSignedInCa {
+impl ServerCertVerifier for CaVerifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -93,13 +111,19 @@ impl ServerCertVerifier for SelfSignedInCa {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let refused = match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let (chain, ocsp) = (intermediates, ocsp_response);
+        let refused = match self
+            .in_ca
+            .verify_server_cert(end_entity, chain, server_name, ocsp, now)
+        {
+            // Not issued under `ca`: the system's roots may know its issuer.
+            Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)) => self
+                .system
+                .verify_server_cert(end_entity, chain, server_name, ocsp, now),
+            // Trusted, or issued under `ca` and refused for another reason.
+            decided => decided,
+        };
+        let refused = match refused {
             Ok(verified) => return Ok(verified),
             Err(err) => err,
         };
@@ -116,7 +140,7 @@ impl ServerCertVerifier for SelfSignedInCa {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        self.system.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -125,11 +149,11 @@ impl ServerCertVerifier for SelfSignedInCa {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        self.system.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.system.supported_verify_schemes()
     }
 }
 
@@ -171,6 +195,6 @@ mod tests {
     #[test]
     fn a_ca_text_that_is_not_a_certificate_cannot_be_used() {
         let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
-        assert!(tls_config(&[garbage], false).is_err());
+        assert!(tls_config(roots::system_roots(), &[garbage], false).is_err());
     }
 }

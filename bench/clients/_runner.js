@@ -5,7 +5,9 @@
 // checks the sink's answer and prints one JSON line:
 //
 //   single <url> <file> [listeners]     one upload: wallMs, cpuMs (user+sys during the upload),
-//                                       maxRssKiB (the whole process), progressEvents
+//                                       maxRssKiB (the whole process), progressEvents, and
+//                                       sinceStartMs (process start to the parsed response:
+//                                       Node's start-up and module loading included)
 //   many <url> <dir> <concurrency>      every file in <dir>: uploadsPerSec, cpuMs, maxRssKiB
 //   abort <url> <file> <count> <delayMs> <count> uploads one after another, each aborted
 //                                       <delayMs> after it started: abort() -> rejection
@@ -59,11 +61,13 @@ async function single(upload, [url, file, listeners = '1'], { progress }) {
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const body = await upload({ url, file, size, fields: FIELDS, listeners: Number(listeners), onProgress, ...TLS })
-  const wallMs = performance.now() - t0
+  const end = performance.now()
+  const wallMs = end - t0
   const cpu = cpuMs(cpu0)
   const answer = check(body, size)
   return {
     wallMs,
+    sinceStartMs: end,
     cpuMs: cpu,
     maxRssKiB: process.resourceUsage().maxRSS,
     bytes: answer.bytes,
