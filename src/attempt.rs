@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
-use reqwest::{RequestBuilder, Response};
-use tokio_util::either::Either;
+use reqwest::Response;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::activity::Activity;
@@ -26,6 +25,7 @@ use crate::proxy::ProxyChoice;
 use crate::redirect::Hop;
 use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
+use crate::transport::{SendFailure, Transport};
 use crate::warmup::FirstTurn;
 
 /// What one attempt got, and what was observed of it.
@@ -116,23 +116,17 @@ impl Attempts {
         self.stop.end_attempt();
         let first_turn = self.first_turn(hop).await;
         let fetch_start = Instant::now();
-        let request = self
-            .pooled
-            .client
-            .request(hop.method.clone(), hop.url.clone())
-            .headers(hop.headers.clone());
         let mut seen = Seen {
             fetch_start,
             connecting: Connecting::default(),
             body: None,
         };
-        let request = if hop.with_body {
-            let body = self.body().await?;
-            seen.body = Some(body.signals());
-            Either::Left(with_body(request, body))
-        } else {
-            Either::Right(request.send())
+        let body = match hop.with_body {
+            true => Some(self.body().await?),
+            false => None,
         };
+        seen.body = body.as_ref().map(UploadBody::signals);
+        let request = sent(&self.pooled.client, hop, body);
         let opening = async {
             if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
                 turn.follow(body).await;
@@ -151,8 +145,7 @@ impl Attempts {
         let proxied = self.proxied;
         let result = result.map_err(|err| match own {
             Some(own) => own,
-            None if proxied => UploadError::from_proxied_http(err),
-            None => UploadError::from_http(err),
+            None => UploadError::from_send(err, proxied),
         });
         Ok(Sent {
             result,
@@ -197,10 +190,19 @@ fn not_written(seen: &Seen) -> Option<Unprocessed> {
     (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
-/// `request` with `body`, sent, while the body's progress throttle reports what it holds back.
-async fn with_body(request: RequestBuilder, body: UploadBody) -> reqwest::Result<Response> {
+/// The request of `hop`, with `body` if it has one, sent, while the body's progress throttle
+/// reports what it holds back.
+async fn sent(
+    transport: &Transport,
+    hop: &Hop,
+    body: Option<UploadBody>,
+) -> Result<Response, SendFailure> {
+    let (method, headers) = (hop.method.clone(), hop.headers.clone());
+    let Some(body) = body else {
+        return transport.send(method, &hop.url, headers, None).await;
+    };
     let progress = body.progress();
-    let sent = request.body(reqwest::Body::wrap(body)).send();
+    let sent = transport.send(method, &hop.url, headers, Some(reqwest::Body::wrap(body)));
     alongside(sent, async move { progress.trailing_edge().await }).await
 }
 

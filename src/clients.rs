@@ -14,9 +14,10 @@ use rustls::pki_types::CertificateDer;
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
 use crate::keep_alive::{PoolIdle, POOL_IDLE};
-use crate::proxy::{with_proxy, ProxyChoice};
+use crate::proxy::{matcher, socks_proxies, with_proxy, ProxyChoice};
 use crate::recent::Recent;
 use crate::reuse::MarkNewConnections;
+use crate::transport::{default_headers, Http1Settings, Transport};
 use crate::warmup::FirstConnections;
 use crate::{roots, trust};
 
@@ -92,7 +93,7 @@ pub struct Clients {
 #[derive(Clone)]
 pub struct Pooled {
     /// The HTTP client.
-    pub client: Client,
+    pub client: Transport,
     /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
     pub first: Option<Arc<FirstConnections>>,
 }
@@ -132,27 +133,25 @@ impl Clients {
 }
 
 /// A client with the settings of `key`, trusting the system's roots (`roots.rs`: loaded in the
-/// background, read from the variables as they are now) and the `ca` certificates.
-fn build(key: &ClientKey) -> Result<Client, UploadError> {
-    let mut builder = configured();
-    if key.http2 {
-        // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
-        builder = builder
-            .http2_adaptive_window(true)
-            .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST);
-    } else {
-        builder = builder.http1_only();
+/// background, read from the variables as they are now) and the `ca` certificates: our own
+/// HTTP/1.1 transport (`transport.rs`) unless HTTP/2 is offered.
+fn build(key: &ClientKey) -> Result<Transport, UploadError> {
+    let tls = tls_settings(key)?;
+    if !key.http2 {
+        return Ok(Transport::http1(Http1Settings {
+            tls,
+            pool_idle: key.pool_idle.duration(),
+            max_headers: MAX_RESPONSE_HEADERS,
+            defaults: default_headers(USER_AGENT, ACCEPTED_CODINGS),
+            proxies: matcher(&key.proxy),
+            socks: socks_proxies(&key.proxy),
+        }));
     }
-    let tls =
-        trust::tls_config(roots::system_roots(), &key.ca.certificates, key.http2).map_err(|e| {
-            match key.ca.certificates.is_empty() {
-                true => {
-                    UploadError::invalid_value(format!("the TLS settings cannot be built: {e}"))
-                }
-                false => UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")),
-            }
-        })?;
-    builder = builder.tls_backend_preconfigured(tls);
+    // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
+    let mut builder = configured()
+        .http2_adaptive_window(true)
+        .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST)
+        .tls_backend_preconfigured(tls);
     builder = with_proxy(builder, &key.proxy)?;
     builder = match key.pool_idle.duration() {
         Some(idle) => builder.pool_idle_timeout(idle),
@@ -160,14 +159,26 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
     };
     builder
         .build()
+        .map(Transport::Reqwest)
         .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
+}
+
+/// The TLS settings of the client of `key`.
+fn tls_settings(key: &ClientKey) -> Result<rustls::ClientConfig, UploadError> {
+    let roots = roots::system_roots();
+    trust::tls_config(roots, &key.ca.certificates, key.http2).map_err(|e| {
+        match key.ca.certificates.is_empty() {
+            true => UploadError::invalid_value(format!("the TLS settings cannot be built: {e}")),
+            false => UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")),
+        }
+    })
 }
 
 /// Keep-alive; no redirects (`upload.rs` follows them, since only it can re-open the file for a
 /// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
 /// on this thread, while JavaScript may be writing them); responses with as many header lines
 /// as Node takes; the content codings `src/response.rs` decodes advertised in `Accept-Encoding`
-/// unless the caller sets that header. HTTP/1.1 only, unless the caller enables HTTP/2.
+/// unless the caller sets that header (as the HTTP/1.1 transport does, `transport.rs`).
 fn configured() -> ClientBuilder {
     let mut advertised = HeaderMap::new();
     advertised.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_CODINGS));

@@ -5,6 +5,7 @@
 //! (`REQUEST_METHOD`) live here; which client carries them is `clients.rs`. A proxy URL is an
 //! HTTP proxy (`http:`, `https:`, or no scheme) or a SOCKS proxy (`src/socks.rs`).
 
+use hyper_util::client::proxy::matcher::Matcher;
 use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
 
 use crate::error::UploadError;
@@ -167,6 +168,37 @@ impl ProxyVariables {
     }
 }
 
+/// The proxy matcher of `choice` for the HTTP/1.1 transport (`connector.rs`), with the same rules
+/// as [`with_proxy`] (reqwest's proxies are this matcher too); `None` without a proxy.
+pub fn matcher(choice: &ProxyChoice) -> Option<Matcher> {
+    // URLs were checked by `options.rs`; written as reqwest writes them.
+    let url = |url: &str| proxy_url(url).map(String::from).unwrap_or_default();
+    match choice {
+        ProxyChoice::None => None,
+        ProxyChoice::Fixed(fixed) => Some(Matcher::builder().all(url(fixed)).build()),
+        ProxyChoice::Variables(vars) => {
+            let mut builder = Matcher::builder().no(vars.no.clone().unwrap_or_default());
+            for (scope, proxy) in vars.urls() {
+                builder = match scope {
+                    ProxyScope::Https => builder.https(url(proxy)),
+                    ProxyScope::Http => builder.http(url(proxy)),
+                    ProxyScope::All => builder.all(url(proxy)),
+                };
+            }
+            Some(builder.build())
+        }
+    }
+}
+
+/// The SOCKS proxies of `choice` (for [`SocksReach`]).
+pub fn socks_proxies(choice: &ProxyChoice) -> Vec<SocksAddr> {
+    choice
+        .urls()
+        .into_iter()
+        .filter_map(|url| SocksAddr::of(&proxy_url(url).ok()?))
+        .collect()
+}
+
 /// `builder` with the proxies of `choice`: an `https:` URL goes to `HTTPS_PROXY`, an `http:` URL
 /// to `HTTP_PROXY`, either to `ALL_PROXY` when its own is unset; `NO_PROXY` exempts hosts from
 /// all three. Credentials in a proxy URL are sent as `Proxy-Authorization: Basic` to an HTTP
@@ -179,11 +211,7 @@ pub fn with_proxy(
     fn invalid(what: &'static str) -> impl Fn(reqwest::Error) -> UploadError {
         move |_| UploadError::invalid_value(format!("{what} cannot be used as a proxy URL"))
     }
-    let socks: Vec<SocksAddr> = choice
-        .urls()
-        .into_iter()
-        .filter_map(|url| SocksAddr::of(&proxy_url(url).ok()?))
-        .collect();
+    let socks = socks_proxies(choice);
     let builder = if socks.is_empty() {
         builder
     } else {

@@ -1,0 +1,171 @@
+//! How a client sends a request. HTTP/1.1 clients send on our own connections (hyper-util's
+//! legacy client over `connector.rs`), so that a response that arrives before the body went out
+//! whole is the result whatever the server does with the connection afterwards, and so that a
+//! request's extensions reach hyper. Clients that offer HTTP/2 send with reqwest.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::header::{
+    HeaderMap, HeaderValue, ACCEPT, ACCEPT_ENCODING, PROXY_AUTHORIZATION, USER_AGENT,
+};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use reqwest::{Method, Response, Url};
+
+use crate::connector::Connector;
+use crate::reuse::{MarkNewConnections, Marking};
+use crate::socks::{Reaching, SocksAddr, SocksReach};
+use tower::Layer;
+
+/// The legacy client of the HTTP/1.1 transport.
+type Direct = Client<Marking<Reaching<Connector>>, reqwest::Body>;
+
+/// How a client sends its requests.
+#[derive(Clone)]
+pub enum Transport {
+    /// reqwest's client (HTTP/2 offered).
+    Reqwest(reqwest::Client),
+    /// Our own HTTP/1.1 connections.
+    Http1(Arc<Http1>),
+}
+
+/// The HTTP/1.1 transport: its client, and the headers added to every request that lacks them.
+pub struct Http1 {
+    client: Direct,
+    defaults: HeaderMap,
+    proxies: Option<Arc<Matcher>>,
+}
+
+/// How a request failed before a response: reqwest's error, or the HTTP/1.1 transport's for the
+/// URL it was sent to.
+#[derive(Debug)]
+pub enum SendFailure {
+    /// From reqwest.
+    Reqwest(reqwest::Error),
+    /// From the HTTP/1.1 transport.
+    Http1(hyper_util::client::legacy::Error, Url),
+    /// A URL that hyper cannot take as a request target (nothing was sent).
+    Target(http::uri::InvalidUri, Url),
+}
+
+/// The settings of an HTTP/1.1 transport.
+pub struct Http1Settings {
+    /// The TLS settings (ALPN `http/1.1` only).
+    pub tls: rustls::ClientConfig,
+    /// How long an idle connection is kept (`None`: not at all).
+    pub pool_idle: Option<Duration>,
+    /// How many header lines a response may have.
+    pub max_headers: usize,
+    /// The headers every request gets unless it sets them (`User-Agent` among them).
+    pub defaults: HeaderMap,
+    /// The proxies (`proxy.rs`), if any.
+    pub proxies: Option<Matcher>,
+    /// The SOCKS proxies among them.
+    pub socks: Vec<SocksAddr>,
+}
+
+impl Transport {
+    /// An HTTP/1.1 transport with these settings.
+    pub fn http1(settings: Http1Settings) -> Self {
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .timer(TokioTimer::new())
+            .pool_timer(TokioTimer::new())
+            .http1_max_headers(settings.max_headers);
+        match settings.pool_idle {
+            Some(idle) => builder.pool_idle_timeout(idle),
+            None => builder.pool_max_idle_per_host(0),
+        };
+        let proxies = settings.proxies.map(Arc::new);
+        let user_agent = settings.defaults.get(USER_AGENT).cloned();
+        let connector = Connector::new(
+            settings.tls,
+            proxies.clone(),
+            user_agent.unwrap_or(HeaderValue::from_static("")),
+        );
+        let connector = MarkNewConnections.layer(SocksReach::new(settings.socks).layer(connector));
+        Transport::Http1(Arc::new(Http1 {
+            client: builder.build(connector),
+            defaults: settings.defaults,
+            proxies,
+        }))
+    }
+
+    /// Sends `method` to `url` with `headers` and `body` (none: an empty one).
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: HeaderMap,
+        body: Option<reqwest::Body>,
+    ) -> Result<Response, SendFailure> {
+        match self {
+            Transport::Reqwest(client) => {
+                let request = client.request(method, url.clone()).headers(headers);
+                let request = match body {
+                    Some(body) => request.body(body),
+                    None => request,
+                };
+                request.send().await.map_err(SendFailure::Reqwest)
+            }
+            Transport::Http1(http1) => {
+                let failed = |err| SendFailure::Http1(err, url.clone());
+                let uri = uri_of(url).map_err(|e| SendFailure::Target(e, url.clone()))?;
+                let request = http1.request(method, uri, headers, body);
+                let response = http1.client.request(request).await.map_err(failed)?;
+                Ok(Response::from(response.map(reqwest::Body::wrap)))
+            }
+        }
+    }
+}
+
+impl Http1 {
+    /// The request for `uri` with the caller's `headers`, then the defaults it does not set, and
+    /// for a forwarding HTTP proxy its credentials.
+    fn request(
+        &self,
+        method: Method,
+        uri: http::Uri,
+        mut headers: HeaderMap,
+        body: Option<reqwest::Body>,
+    ) -> http::Request<reqwest::Body> {
+        for (name, value) in &self.defaults {
+            if !headers.contains_key(name) {
+                headers.insert(name, value.clone());
+            }
+        }
+        if uri.scheme() == Some(&http::uri::Scheme::HTTP)
+            && !headers.contains_key(PROXY_AUTHORIZATION)
+        {
+            let proxy = self.proxies.as_ref().and_then(|m| m.intercept(&uri));
+            if let Some(auth) = proxy.as_ref().and_then(|p| p.basic_auth()) {
+                headers.insert(PROXY_AUTHORIZATION, auth.clone());
+            }
+        }
+        let mut request =
+            http::Request::new(body.unwrap_or_else(|| reqwest::Body::from(Vec::new())));
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        request
+    }
+}
+
+/// `url`, less its fragment, as hyper's URI type.
+fn uri_of(url: &Url) -> Result<http::Uri, http::uri::InvalidUri> {
+    let mut target = url.clone();
+    target.set_fragment(None);
+    target.as_str().parse()
+}
+
+/// The headers of every request unless it sets them: `User-Agent`, `Accept: */*` (as reqwest
+/// sends) and `Accept-Encoding`.
+pub fn default_headers(user_agent: &'static str, codings: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(USER_AGENT, HeaderValue::from_static(user_agent));
+    headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    headers.insert(ACCEPT_ENCODING, HeaderValue::from_static(codings));
+    headers
+}
