@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, CONTENT_TYPE, EXPECT};
 use reqwest::{RequestBuilder, Response};
 use tokio_util::either::Either;
 use tokio_util::sync::{CancellationToken, DropGuard};
@@ -18,6 +18,7 @@ use crate::body::UploadBody;
 use crate::body_signals::BodySignals;
 use crate::clients::Pooled;
 use crate::error::{http2_failure, ErrorCode, Http2Failure, UploadError};
+use crate::expect::{self, Gate, Hold};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
@@ -62,6 +63,7 @@ pub struct Attempts {
     /// The file as opened for the first attempt, until that attempt takes it.
     opened: Option<FileSource>,
     max_bytes_per_second: Option<f64>,
+    expect_continue: bool,
     proxied: bool,
     stop: Stop,
 }
@@ -102,6 +104,7 @@ impl Attempts {
             file_len: opened.len(),
             opened: Some(opened),
             max_bytes_per_second: plan.max_bytes_per_second,
+            expect_continue: plan.expect_continue,
             proxied: plan.client.proxy != ProxyChoice::None,
             stop: Stop::new(token.child_token()),
         };
@@ -127,9 +130,14 @@ impl Attempts {
             body: None,
         };
         let request = if hop.with_body {
-            let body = self.body().await?;
+            let hold = self.hold(hop);
+            let body = self.body().await?.held(hold.clone().map(Gate::new));
             seen.body = Some(body.signals());
-            Either::Left(with_body(request, body))
+            let request = match hold {
+                Some(_) => request.header(EXPECT, HeaderValue::from_static("100-continue")),
+                None => request,
+            };
+            Either::Left(with_body(request, body, hold))
         } else {
             Either::Right(request.send())
         };
@@ -171,6 +179,23 @@ impl Attempts {
         }
     }
 
+    /// The hold of a request to `hop` whose body waits for `100 Continue`, when it does
+    /// (`src/expect.rs` has the rule).
+    fn hold(&self, hop: &Hop) -> Option<Arc<Hold>> {
+        let origin = hop.url.origin().ascii_serialization();
+        let http2_possible = self.pooled.first.is_some() && hop.url.scheme() == "https";
+        let length = self.layout.content_length(self.file_len);
+        let silent = self.pooled.silent.contains(&origin);
+        expect::wanted(
+            self.expect_continue,
+            length,
+            &hop.headers,
+            http2_possible,
+            silent,
+        )
+        .then(|| Hold::new(origin, self.pooled.silent.clone(), self.activity.clone()))
+    }
+
     /// The body of the next request: the file opened for the first one, else opened again.
     async fn body(&mut self) -> Result<UploadBody, UploadError> {
         let file = match self.opened.take() {
@@ -197,10 +222,21 @@ fn not_written(seen: &Seen) -> Option<Unprocessed> {
     (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
-/// `request` with `body`, sent, while the body's progress throttle reports what it holds back.
-async fn with_body(request: RequestBuilder, body: UploadBody) -> reqwest::Result<Response> {
+/// `request` with `body`, sent, while the body's progress throttle reports what it holds back;
+/// a response tells the body's `hold` that the server answered.
+async fn with_body(
+    request: RequestBuilder,
+    body: UploadBody,
+    hold: Option<Arc<Hold>>,
+) -> reqwest::Result<Response> {
     let progress = body.progress();
-    let sent = request.body(reqwest::Body::wrap(body)).send();
+    let sent = async move {
+        let response = request.body(reqwest::Body::wrap(body)).send().await;
+        if let (Some(hold), Ok(_)) = (&hold, &response) {
+            hold.answered();
+        }
+        response
+    };
     alongside(sent, async move { progress.trailing_edge().await }).await
 }
 

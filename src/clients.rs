@@ -13,6 +13,7 @@ use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
+use crate::expect::SilentOrigins;
 use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
 use crate::recent::Recent;
@@ -85,6 +86,7 @@ impl ExtraRoots {
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Pooled,
+    silent: Arc<SilentOrigins>,
     others: Mutex<Recent<ClientKey, Pooled>>,
 }
 
@@ -95,16 +97,22 @@ pub struct Pooled {
     pub client: Client,
     /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
     pub first: Option<Arc<FirstConnections>>,
+    /// The origins that let the wait for `100 Continue` run out, shared by all the clients of
+    /// the environment (`src/expect.rs`).
+    pub silent: Arc<SilentOrigins>,
 }
 
 impl Clients {
     /// The clients of a new environment: the default one only.
     pub fn new() -> reqwest::Result<Self> {
+        let silent = Arc::new(SilentOrigins::default());
         Ok(Clients {
             default: Pooled {
                 client: configured().http1_only().build()?,
                 first: None,
+                silent: silent.clone(),
             },
+            silent,
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
         })
     }
@@ -124,6 +132,7 @@ impl Clients {
         let client = Pooled {
             client: build(key)?,
             first: key.http2.then(Default::default),
+            silent: self.silent.clone(),
         };
         cache.insert(key.clone(), client.clone());
         Ok(client)

@@ -14,6 +14,7 @@ mod deadline;
 mod decoding;
 mod environment;
 mod error;
+mod expect;
 mod file_reader;
 mod keep_alive;
 mod listeners;
