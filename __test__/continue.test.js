@@ -180,6 +180,16 @@ test('over TLS, on new connections: a 401 at once gets no body, a 100 gets all o
   t.true(seen[1].bytes > medium.size, 'the whole multipart body arrived')
 })
 
+test("a caller's own Expect header is sent as given, with the body at once", async (t) => {
+  const server = await ignoringServer(t)
+  const res = await upload(server.url, medium, { header: { Expect: '100-continue' } })
+  t.is(res.statusCode, 200)
+  const [request] = server.requests
+  t.is(request.headers.expect, '100-continue')
+  const gap = request.doneAt - request.headAt
+  t.true(gap < 600, `the body came ${Math.round(gap)} ms after its head`)
+})
+
 test('expectContinue must be a boolean', async (t) => {
   const task = uploadFile({ url: 'http://127.0.0.1:1/', filePath: small.path, name: 'file', expectContinue: 'no' })
   await t.throwsAsync(task, { code: 'ERR_INVALID_ARG_TYPE' })
