@@ -13,7 +13,10 @@
 //! not the body's own timer comes from the connection being woken, which while the body is held
 //! means the server sent something. The body then waits [`ANSWER_GRACE`] for the upload to
 //! see a final response, and goes if none came (a `100`, or a spurious wake: the body then goes
-//! as it would without `Expect`). `__test__/continue.test.js` shows each case.
+//! as it would without `Expect`), the common case being a new TLS 1.3 connection, where the
+//! server's session tickets arrive during the wait. `__test__/continue.test.js` shows each case.
+//! With a reqwest that passes request extensions to hyper, `on_informational` would replace the
+//! poll count.
 //!
 //! HTTP/2 is not held: a client that offers HTTP/2 sends no `Expect` over `https:`.
 
