@@ -180,6 +180,15 @@ test('over TLS, on new connections: a 401 at once gets no body, a 100 gets all o
   t.true(seen[1].bytes > medium.size, 'the whole multipart body arrived')
 })
 
+test('the wait is not a stall: an idleTimeout shorter than it does not fail the upload', async (t) => {
+  const server = await ignoringServer(t)
+  const res = await upload(server.url, medium, { idleTimeout: 300 })
+  t.is(res.statusCode, 200)
+  const [request] = server.requests
+  t.is(request.headers.expect, '100-continue')
+  t.true(request.doneAt - request.headAt >= 900, 'the body waited the whole second')
+})
+
 test("a caller's own Expect header is sent as given, with the body at once", async (t) => {
   const server = await ignoringServer(t)
   const res = await upload(server.url, medium, { header: { Expect: '100-continue' } })

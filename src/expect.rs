@@ -206,15 +206,46 @@ mod tests {
         assert!(!wanted(true, EXPECT_FROM, &own, false, false));
     }
 
+    /// A closed gate over a fresh hold of `http://a:1`.
+    fn fresh() -> (Gate, Arc<Hold>, Arc<SilentOrigins>) {
+        let silent = Arc::new(SilentOrigins::default());
+        let activity = Arc::new(Activity::new());
+        let hold = Hold::new("http://a:1".into(), silent.clone(), activity);
+        (Gate::new(hold.clone()), hold, silent)
+    }
+
+    /// A fresh gate, polled as hyper polls it in the turn that writes the head.
+    fn after_head_turn() -> (Gate, Arc<Hold>, Arc<SilentOrigins>) {
+        let (mut gate, hold, silent) = fresh();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        for _ in 0..HEAD_TURN_POLLS {
+            assert!(gate.poll_open(&mut cx).is_pending());
+        }
+        (gate, hold, silent)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_after_the_head_turn_lets_the_body_go_after_the_grace() {
+        let (mut gate, _hold, silent) = after_head_turn();
+        let start = tokio::time::Instant::now();
+        std::future::poll_fn(|cx| gate.poll_open(cx)).await;
+        assert_eq!(start.elapsed(), ANSWER_GRACE);
+        assert!(!silent.contains("http://a:1"), "the server answered");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_final_response_keeps_the_body_for_good() {
+        let (mut gate, hold, _silent) = after_head_turn();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(gate.poll_open(&mut cx).is_pending(), "the server spoke");
+        hold.answered();
+        tokio::time::sleep(CONTINUE_WAIT * 2).await;
+        assert!(gate.poll_open(&mut cx).is_pending());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_silent_server_is_remembered_after_the_wait() {
-        let silent = Arc::new(SilentOrigins::default());
-        let hold = Hold::new(
-            "http://a:1".into(),
-            silent.clone(),
-            Arc::new(Activity::new()),
-        );
-        let mut gate = Gate::new(hold);
+        let (mut gate, _hold, silent) = fresh();
         let start = tokio::time::Instant::now();
         std::future::poll_fn(|cx| gate.poll_open(cx)).await;
         assert_eq!(start.elapsed(), CONTINUE_WAIT);
