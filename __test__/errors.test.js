@@ -17,6 +17,8 @@ const api = require('../index.js')
 const { closedPort, makeTempFile, within } = require('../testing')
 const { rawServer: rawTcpServer, afterHead, nodeOpenError } = require('./helpers/raw.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
+const { failureOf: settledFailure } = require('./helpers/wait.js')
+const { tempDir } = require('./helpers/files.js')
 const { runFixture, PACKAGE_DIR } = require('./helpers/child.js')
 const { startProxy } = require('./helpers/proxy.js')
 const { recordingCallbacks, failureReport } = require('./fixtures/failure-report.js')
@@ -50,18 +52,19 @@ function upload(options) {
  * @returns {Promise<{ error: unknown, report: ReturnType<typeof failureReport> }>}
  */
 async function failureOf(task, ms = 10000) {
-  const outcome = await within(
-    task.then(
-      (result) => ({ result }),
-      (error) => ({ error }),
-    ),
-    ms,
-    'the settlement of the upload',
-  )
-  if (!('error' in outcome)) {
-    throw new Error(`the upload succeeded (status ${outcome.result.statusCode}) instead of failing`)
-  }
-  return { error: outcome.error, report: failureReport(outcome.error, recorded.get(task), api) }
+  const error = await settledFailure(task, ms)
+  return { error, report: failureReport(error, recorded.get(task), api) }
+}
+
+/**
+ * The failure of an upload of `filePath` to a fresh endpoint, which must see no request at all.
+ * @returns {Promise<ReturnType<typeof failureReport>>}
+ */
+async function pathFailure(t, filePath, options = {}) {
+  const endpoint = server.endpoint()
+  const { report } = await failureOf(upload({ url: endpoint.url, filePath, name: 'file', ...options }))
+  t.is(endpoint.records().length, 0, 'nothing reached the server')
+  return report
 }
 
 /** The rules of docs/API.md §3 and §9.1 that every failure follows, `code` one of `codes`. */
@@ -98,14 +101,6 @@ async function rawServer(t, onHead) {
     }),
   )
   return raw.url
-}
-
-/** A fresh directory under os.tmpdir(), removed when the test ends. */
-async function tempDir(t, mode) {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'upload-task-errors-'))
-  if (mode !== undefined) await fsp.chmod(dir, mode)
-  t.teardown(() => fsp.rm(dir, { recursive: true, force: true }))
-  return dir
 }
 
 // EACCES needs a file this process cannot read. Root reads any file whatever its mode, so as root
@@ -187,10 +182,8 @@ const scenarios = {
   ERR_INVALID_CHAR: {
     title: "a header value with a character above U+00FF: the README's old 'Bearer …' sample",
     async run(t) {
-      const endpoint = server.endpoint()
       const header = { Authorization: 'Bearer \u2026' }
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: small.path, name: 'file', header }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, small.path, { header })
       return {
         report,
         errMsg:
@@ -202,10 +195,8 @@ const scenarios = {
   ENOENT: {
     title: 'a file that does not exist',
     async run(t) {
-      const endpoint = server.endpoint()
       const missing = path.join(small.dir, 'no-such-file.bin')
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: missing, name: 'file' }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, missing)
       t.is(report.errMsg, `uploadFile:fail ${nodeOpenError(missing)}`, "Node's own wording")
       return { report, errMsg: `uploadFile:fail ENOENT: no such file or directory, open '${missing}'` }
     },
@@ -247,9 +238,7 @@ const scenarios = {
   EISDIR: {
     title: 'a directory',
     async run(t) {
-      const endpoint = server.endpoint()
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: small.dir, name: 'file' }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, small.dir)
       return { report, errMsg: `uploadFile:fail EISDIR: illegal operation on a directory, read '${small.dir}'` }
     },
   },
@@ -257,10 +246,8 @@ const scenarios = {
   ENOTDIR: {
     title: 'a path through a regular file, as if it were a directory',
     async run(t) {
-      const endpoint = server.endpoint()
       const through = path.join(small.path, 'child.bin')
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: through, name: 'file' }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, through)
       return { report, errMsg: `uploadFile:fail ${nodeOpenError(through)}` }
     },
   },
@@ -268,13 +255,11 @@ const scenarios = {
   ELOOP: {
     title: 'two symbolic links pointing at each other',
     async run(t) {
-      const endpoint = server.endpoint()
       const dir = await tempDir(t)
       const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')]
       await fsp.symlink(b, a)
       await fsp.symlink(a, b)
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: a, name: 'file' }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, a)
       return { report, errMsg: `uploadFile:fail ${nodeOpenError(a)}` }
     },
   },
@@ -282,10 +267,8 @@ const scenarios = {
   ENAMETOOLONG: {
     title: 'a file name of 256 characters',
     async run(t) {
-      const endpoint = server.endpoint()
       const long = path.join(small.dir, 'n'.repeat(256))
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: long, name: 'file' }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, long)
       return { report, errMsg: `uploadFile:fail ${nodeOpenError(long)}` }
     },
   },
@@ -318,12 +301,10 @@ const scenarios = {
     title: '/proc/self/pagemap: a regular file that reports size 0 and holds gigabytes',
     skip: fs.existsSync('/proc/self/pagemap') ? null : 'no /proc/self/pagemap on this system',
     async run(t) {
-      const endpoint = server.endpoint()
       const pagemap = '/proc/self/pagemap' // 8 bytes per page of the address space
       const stat = fs.statSync(pagemap)
       t.true(stat.isFile() && stat.size === 0, 'pagemap is a regular file that reports no size')
-      const { report } = await failureOf(upload({ url: endpoint.url, filePath: pagemap, name: 'file' }))
-      t.is(endpoint.records().length, 0)
+      const report = await pathFailure(t, pagemap)
       return { report, errMsg: `uploadFile:fail the file reports no size and holds more than 16 MiB: '${pagemap}'` }
     },
   },
