@@ -13,6 +13,7 @@ use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
+use crate::expect::SilentOrigins;
 use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{matcher, socks_proxies, with_proxy, ProxyChoice};
 use crate::recent::Recent;
@@ -86,6 +87,7 @@ impl ExtraRoots {
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Pooled,
+    silent: Arc<SilentOrigins>,
     others: Mutex<Recent<ClientKey, Pooled>>,
 }
 
@@ -96,17 +98,23 @@ pub struct Pooled {
     pub client: Transport,
     /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
     pub first: Option<Arc<FirstConnections>>,
+    /// The origins that let the wait for `100 Continue` run out, shared by all the clients of
+    /// the environment (`src/expect.rs`).
+    pub silent: Arc<SilentOrigins>,
 }
 
 impl Clients {
     /// The clients of a new environment: the default one only. On the JavaScript thread (the
     /// roots' variables are read).
     pub fn new() -> Result<Self, UploadError> {
+        let silent = Arc::new(SilentOrigins::default());
         Ok(Clients {
             default: Pooled {
                 client: build(&ClientKey::default())?,
                 first: None,
+                silent: silent.clone(),
             },
+            silent,
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
         })
     }
@@ -126,6 +134,7 @@ impl Clients {
         let client = Pooled {
             client: build(key)?,
             first: key.http2.then(Default::default),
+            silent: self.silent.clone(),
         };
         cache.insert(key.clone(), client.clone());
         Ok(client)

@@ -15,6 +15,7 @@ mod deadline;
 mod decoding;
 mod environment;
 mod error;
+mod expect;
 mod file_reader;
 mod held_write;
 mod keep_alive;

@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::{Method, Response, Url};
 
 use crate::connector::Connector;
+use crate::expect::Hold;
 use crate::reuse::{MarkNewConnections, Marking};
 use crate::socks::{Reaching, SocksAddr, SocksReach};
 use tower::Layer;
@@ -93,13 +94,23 @@ impl Transport {
         }))
     }
 
-    /// Sends `method` to `url` with `headers` and `body` (none: an empty one).
+    /// Whether the transport reports informational responses (`100 Continue`) to a [`Hold`]:
+    /// the HTTP/1.1 one does (reqwest does not pass request extensions to hyper).
+    pub fn reports_informational(&self) -> bool {
+        matches!(self, Transport::Http1(_))
+    }
+
+    /// Sends `method` to `url` with `headers` and `body` (none: an empty one); the server's
+    /// informational responses go to `hold`, over a transport that [reports them].
+    ///
+    /// [reports them]: Transport::reports_informational
     pub async fn send(
         &self,
         method: Method,
         url: &Url,
         headers: HeaderMap,
         body: Option<reqwest::Body>,
+        hold: Option<Arc<Hold>>,
     ) -> Result<Response, SendFailure> {
         match self {
             Transport::Reqwest(client) => {
@@ -113,7 +124,12 @@ impl Transport {
             Transport::Http1(http1) => {
                 let failed = |err| SendFailure::Http1(err, url.clone());
                 let uri = uri_of(url).map_err(|e| SendFailure::Target(e, url.clone()))?;
-                let request = http1.request(method, uri, headers, body);
+                let mut request = http1.request(method, uri, headers, body);
+                if let Some(hold) = hold {
+                    hyper::ext::on_informational(&mut request, move |informational| {
+                        hold.informational(informational.status());
+                    });
+                }
                 let response = http1.client.request(request).await.map_err(failed)?;
                 Ok(Response::from(response.map(reqwest::Body::wrap)))
             }
