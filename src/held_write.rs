@@ -60,6 +60,23 @@ impl<T> HeldWrite<T> {
         }
     }
 
+    /// A write (`write` on the connection under the wrapper), unless an error is held: then
+    /// the held error once it may be returned.
+    fn poll_guarded<R>(
+        &mut self,
+        cx: &mut Context<'_>,
+        write: impl FnOnce(Pin<&mut T>, &mut Context<'_>) -> Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>>
+    where
+        T: Unpin,
+    {
+        if self.held.is_some() {
+            return self.poll_held(cx);
+        }
+        let result = write(Pin::new(&mut self.inner), cx);
+        self.settle(cx, result)
+    }
+
     /// What a write that got `result` returns: a lost-connection error is held until the read
     /// side progressed or the bound passed.
     fn settle<R>(
@@ -137,12 +154,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for HeldWrite<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.held.is_some() {
-            return this.poll_held(cx);
-        }
-        let result = Pin::new(&mut this.inner).poll_write(cx, buf);
-        this.settle(cx, result)
+        self.get_mut()
+            .poll_guarded(cx, |inner, cx| inner.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -150,12 +163,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for HeldWrite<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        if this.held.is_some() {
-            return this.poll_held(cx);
-        }
-        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
-        this.settle(cx, result)
+        self.get_mut()
+            .poll_guarded(cx, |inner, cx| inner.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -163,16 +172,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for HeldWrite<T> {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        if this.held.is_some() {
-            return this.poll_held(cx);
-        }
-        let result = Pin::new(&mut this.inner).poll_flush(cx);
-        match result {
-            // A flush that went through says nothing about the read side.
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
-            other => this.settle(cx, other),
-        }
+        self.get_mut()
+            .poll_guarded(cx, |inner, cx| inner.poll_flush(cx))
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
