@@ -8,24 +8,26 @@
 // event.
 
 const net = require('node:net')
+const tls = require('node:tls')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { listen } = require('../testing')
-const { useTempFile } = require('./helpers/setup.js')
+const { useCertificates, useTempFile } = require('./helpers/setup.js')
 const { outcomeOf } = require('./helpers/wait.js')
 
 const file = useTempFile(test, 8 * 1024 * 1024, { name: 'early.bin' })
+const certificates = useCertificates(test)
 
 const REFUSAL = 'too large: this server takes 1 MiB at most'
 
 /**
- * A raw server that answers every request 413 with {@link REFUSAL} and `Connection: close` once
+ * A raw server (TLS with `secure`) that answers every request 413 with {@link REFUSAL} and `Connection: close` once
  * it has the request head, then closes the socket without reading the body.
  * @returns {Promise<{ url: string, heads: () => number, close: () => Promise<void> }>}
  */
-async function refusingServer() {
+async function refusingServer(secure = null) {
   let heads = 0
-  const server = net.createServer((socket) => {
+  const onSocket = (socket) => {
     let head = ''
     socket.on('error', () => {})
     socket.on('data', function onData(chunk) {
@@ -37,14 +39,15 @@ async function refusingServer() {
       const response = `HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nContent-Length: ${REFUSAL.length}\r\nConnection: close\r\n\r\n${REFUSAL}`
       socket.write(response, () => socket.destroy())
     })
-  })
+  }
+  const server = secure ? tls.createServer(secure, onSocket) : net.createServer(onSocket)
   const { port, close } = await listen(server)
-  return { url: `http://127.0.0.1:${port}/up`, heads: () => heads, close }
+  return { url: `${secure ? 'https' : 'http'}://127.0.0.1:${port}/up`, heads: () => heads, close }
 }
 
-/** One upload of the 8 MiB file to `url`: its status and body, or its error code. */
-async function outcome(url) {
-  const task = uploadFile({ url, filePath: file.path, name: 'file' })
+/** One upload of the 8 MiB file to `url` (with `options`): its status and body, or its error. */
+async function outcome(url, options = {}) {
+  const task = uploadFile({ url, filePath: file.path, name: 'file', ...options })
   let headers = false
   task.onHeadersReceived(() => {
     headers = true
@@ -69,6 +72,15 @@ test('an early 413 with Connection: close is the result of 10 concurrent uploads
   const server = await refusingServer()
   t.teardown(server.close)
   const outcomes = await Promise.all(Array.from({ length: 10 }, () => outcome(server.url)))
+  t.deepEqual(outcomes, Array(10).fill(EVERY_TIME))
+  t.is(server.heads(), 10)
+})
+
+test('over TLS too: an early 413 with Connection: close is the result of 10 sequential uploads', async (t) => {
+  const server = await refusingServer({ cert: certificates.cert, key: certificates.key })
+  t.teardown(server.close)
+  const outcomes = []
+  for (let run = 0; run < 10; run++) outcomes.push(await outcome(server.url, { ca: certificates.ca }))
   t.deepEqual(outcomes, Array(10).fill(EVERY_TIME))
   t.is(server.heads(), 10)
 })
