@@ -172,14 +172,14 @@ impl Attempts {
     /// (`src/expect.rs` has the rule).
     fn hold(&self, hop: &Hop) -> Option<Arc<Hold>> {
         let origin = hop.url.origin().ascii_serialization();
-        let reports_continue = self.pooled.client.reports_informational();
+        let http2_possible = self.pooled.first.is_some() && hop.url.scheme() == "https";
         let length = self.layout.content_length(self.file_len);
         let silent = self.pooled.silent.contains(&origin);
         expect::wanted(
             self.expect_continue,
             length,
             &hop.headers,
-            reports_continue,
+            http2_possible,
             silent,
         )
         .then(|| Hold::new(origin, self.pooled.silent.clone(), self.activity.clone()))

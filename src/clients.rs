@@ -5,20 +5,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
-use reqwest::redirect::Policy;
-use reqwest::{Client, ClientBuilder};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
 use crate::expect::SilentOrigins;
-use crate::keep_alive::{PoolIdle, POOL_IDLE};
-use crate::proxy::{matcher, socks_proxies, with_proxy, ProxyChoice};
+use crate::keep_alive::PoolIdle;
+use crate::proxy::{matcher, socks_proxies, ProxyChoice};
 use crate::recent::Recent;
-use crate::reuse::MarkNewConnections;
-use crate::transport::{default_headers, Http1Settings, Transport};
+use crate::transport::{default_headers, Settings, Transport};
 use crate::warmup::FirstConnections;
 use crate::{roots, trust};
 
@@ -142,34 +138,21 @@ impl Clients {
 }
 
 /// A client with the settings of `key`, trusting the system's roots (`roots.rs`: loaded in the
-/// background, read from the variables as they are now) and the `ca` certificates: our own
-/// HTTP/1.1 transport (`transport.rs`) unless HTTP/2 is offered.
+/// background, read from the variables as they are now) and the `ca` certificates; keep-alive
+/// (the pool idle time of the origin's hint, `keep_alive.rs`), no redirects (`upload.rs` follows
+/// them, since only it can re-open the file for a 307/308), responses with as many header lines
+/// as Node takes, and the content codings `src/response.rs` decodes advertised in
+/// `Accept-Encoding` unless the caller sets that header.
 fn build(key: &ClientKey) -> Result<Transport, UploadError> {
-    let tls = tls_settings(key)?;
-    if !key.http2 {
-        return Ok(Transport::http1(Http1Settings {
-            tls,
-            pool_idle: key.pool_idle.duration(),
-            max_headers: MAX_RESPONSE_HEADERS,
-            defaults: default_headers(USER_AGENT, ACCEPTED_CODINGS),
-            proxies: matcher(&key.proxy),
-            socks: socks_proxies(&key.proxy),
-        }));
-    }
-    // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
-    let mut builder = configured()
-        .http2_adaptive_window(true)
-        .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST)
-        .tls_backend_preconfigured(tls);
-    builder = with_proxy(builder, &key.proxy)?;
-    builder = match key.pool_idle.duration() {
-        Some(idle) => builder.pool_idle_timeout(idle),
-        None => builder.pool_max_idle_per_host(0),
-    };
-    builder
-        .build()
-        .map(Transport::Reqwest)
-        .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
+    Ok(Transport::new(Settings {
+        tls: tls_settings(key)?,
+        http2: key.http2.then_some(MAX_HTTP2_HEADER_LIST),
+        pool_idle: key.pool_idle.duration(),
+        max_headers: MAX_RESPONSE_HEADERS,
+        defaults: default_headers(USER_AGENT, ACCEPTED_CODINGS),
+        proxies: matcher(&key.proxy),
+        socks: socks_proxies(&key.proxy),
+    }))
 }
 
 /// The TLS settings of the client of `key`.
@@ -181,25 +164,6 @@ fn tls_settings(key: &ClientKey) -> Result<rustls::ClientConfig, UploadError> {
             false => UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")),
         }
     })
-}
-
-/// Keep-alive; no redirects (`upload.rs` follows them, since only it can re-open the file for a
-/// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
-/// on this thread, while JavaScript may be writing them); responses with as many header lines
-/// as Node takes; the content codings `src/response.rs` decodes advertised in `Accept-Encoding`
-/// unless the caller sets that header (as the HTTP/1.1 transport does, `transport.rs`).
-fn configured() -> ClientBuilder {
-    let mut advertised = HeaderMap::new();
-    advertised.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_CODINGS));
-    Client::builder()
-        .user_agent(USER_AGENT)
-        .default_headers(advertised)
-        .redirect(Policy::none())
-        .no_proxy()
-        .http1_max_headers(MAX_RESPONSE_HEADERS)
-        .tcp_nodelay(true)
-        .pool_idle_timeout(POOL_IDLE.duration())
-        .connector_layer(MarkNewConnections)
 }
 
 #[cfg(test)]

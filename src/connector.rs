@@ -3,7 +3,8 @@
 //! `TCP_NODELAY`, keep-alive probes and a user timeout as reqwest sets them); through the proxy
 //! `proxy.rs` chose for the URL, if any (hyper-util's `CONNECT` tunnel for `https:`, a
 //! forwarding connection for `http:`, its SOCKS clients); then for `https:` tokio-rustls with the
-//! client's TLS settings (`trust.rs`, ALPN `http/1.1` only); then [`HeldWrite`], so that an early
+//! client's TLS settings (`trust.rs`: ALPN `http/1.1`, and `h2` first when HTTP/2 is offered:
+//! the connection is then HTTP/2 if the server picks it); then [`HeldWrite`], so that an early
 //! response is read before a failed write ends the exchange.
 
 use std::error::Error as StdError;
@@ -70,25 +71,41 @@ impl Io for Box<dyn Io> {
     }
 }
 
-/// A connection as hyper uses it; `forwarded` when it goes to an HTTP proxy that forwards the
-/// requests (absolute-form targets).
+/// A connection as hyper uses it, and how: `Forwarded` to an HTTP proxy that forwards the
+/// requests (absolute-form targets), or `H2` when the server's ALPN picked HTTP/2.
 pub struct Conn {
     io: TokioIo<HeldWrite<Box<dyn Io>>>,
-    forwarded: bool,
+    spoken: Spoken,
+}
+
+/// How a connection is spoken to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Spoken {
+    /// HTTP/1.1 to the server.
+    Http1,
+    /// HTTP/1.1 to a forwarding proxy.
+    Forwarded,
+    /// HTTP/2 (negotiated by ALPN).
+    H2,
 }
 
 impl Conn {
-    fn new(io: Box<dyn Io>, forwarded: bool) -> Self {
+    fn new(io: Box<dyn Io>, spoken: Spoken) -> Self {
         Conn {
             io: TokioIo::new(HeldWrite::new(io)),
-            forwarded,
+            spoken,
         }
     }
 }
 
 impl Connection for Conn {
     fn connected(&self) -> Connected {
-        self.io.inner().get_ref().connected().proxy(self.forwarded)
+        let connected = self.io.inner().get_ref().connected();
+        match self.spoken {
+            Spoken::Http1 => connected,
+            Spoken::Forwarded => connected.proxy(true),
+            Spoken::H2 => connected.negotiated_h2(),
+        }
     }
 }
 
@@ -173,6 +190,8 @@ impl Service<Name> for Resolver {
 pub struct Connector {
     tcp: HttpConnector<Resolver>,
     tls: TlsConnector,
+    /// The TLS settings to an `https:` proxy: ALPN `http/1.1` only (`CONNECT` is HTTP/1.1).
+    proxy_tls: TlsConnector,
     proxies: Option<Arc<Matcher>>,
     /// The headers of a `CONNECT` request (`User-Agent`).
     tunnel_headers: HeaderMap,
@@ -191,9 +210,12 @@ impl Connector {
         tcp.set_tcp_user_timeout(Some(TCP_USER_TIMEOUT));
         let mut tunnel_headers = HeaderMap::new();
         tunnel_headers.insert(USER_AGENT, user_agent);
+        let mut proxy_tls = tls.clone();
+        proxy_tls.alpn_protocols = vec![b"http/1.1".to_vec()];
         Connector {
             tcp,
             tls: TlsConnector::from(Arc::new(tls)),
+            proxy_tls: TlsConnector::from(Arc::new(proxy_tls)),
             proxies,
             tunnel_headers,
         }
@@ -207,13 +229,20 @@ impl Connector {
             None => self.tcp_to(target.clone()).await?,
             Some(proxy) if is_socks(proxy.uri()) => self.socks(&target, &proxy).await?,
             Some(proxy) if https => self.tunnel(&target, &proxy).await?,
-            Some(proxy) => return Ok(Conn::new(self.hop(proxy.uri().clone()).await?, true)),
+            Some(proxy) => {
+                let io = self.hop(proxy.uri().clone()).await?;
+                return Ok(Conn::new(io, Spoken::Forwarded));
+            }
         };
-        let io = match https {
-            true => self.tls_to(&target, io).await?,
-            false => io,
+        if !https {
+            return Ok(Conn::new(io, Spoken::Http1));
+        }
+        let tls = self.tls.connect(server_name(&target)?, io).await?;
+        let spoken = match tls.get_ref().1.alpn_protocol() {
+            Some(b"h2") => Spoken::H2,
+            _ => Spoken::Http1,
         };
-        Ok(Conn::new(io, false))
+        Ok(Conn::new(Box::new(tls), spoken))
     }
 
     /// A TCP connection to `uri`'s host and port.
@@ -222,19 +251,14 @@ impl Connector {
         Ok(Box::new(tcp))
     }
 
-    /// `io` with TLS to `target`'s host on top.
-    async fn tls_to(&self, target: &Uri, io: Box<dyn Io>) -> Result<Box<dyn Io>, BoxError> {
-        let tls = self.tls.connect(server_name(target)?, io).await?;
-        Ok(Box::new(tls))
-    }
-
     /// A connection to the HTTP proxy at `proxy`: TLS to the proxy itself for an `https:` one.
     async fn hop(mut self, proxy: Uri) -> Result<Box<dyn Io>, BoxError> {
         let io = self.tcp_to(proxy.clone()).await?;
-        match proxy.scheme() == Some(&Scheme::HTTPS) {
-            true => self.tls_to(&proxy, io).await,
-            false => Ok(io),
+        if proxy.scheme() != Some(&Scheme::HTTPS) {
+            return Ok(io);
         }
+        let tls = self.proxy_tls.connect(server_name(&proxy)?, io).await?;
+        Ok(Box::new(tls))
     }
 
     /// A `CONNECT` tunnel through the HTTP proxy of `proxy` to `target`, with its credentials.

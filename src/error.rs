@@ -211,8 +211,7 @@ impl UploadError {
     /// private, so this is known from where the failure happened rather than from its type).
     pub fn from_send(failure: SendFailure, proxied: bool) -> Self {
         let (connecting, own) = match failure {
-            SendFailure::Reqwest(err) => (err.is_connect(), UploadError::from_http(err)),
-            SendFailure::Http1(err, url) => (err.is_connect(), UploadError::from_http1(&err, url)),
+            SendFailure::Http(err, url) => (err.is_connect(), UploadError::from_client(&err, url)),
             SendFailure::Target(err, mut url) => {
                 redact(&mut url);
                 let reason = format!("{url} cannot be sent: {err}");
@@ -225,9 +224,9 @@ impl UploadError {
         own
     }
 
-    /// Maps an error of the HTTP/1.1 transport (`transport.rs`) for a request to `url`, as
-    /// [`UploadError::from_http`] maps reqwest's.
-    fn from_http1(err: &hyper_util::client::legacy::Error, mut url: reqwest::Url) -> Self {
+    /// Maps an error of the HTTP client (`transport.rs`) for a request to `url` by the types in
+    /// its chain of causes, as [`UploadError::from_http`] maps reqwest's.
+    fn from_client(err: &hyper_util::client::legacy::Error, mut url: reqwest::Url) -> Self {
         if let Some(own) = causes(err).find_map(|e| e.downcast_ref::<UploadError>()) {
             return own.clone();
         }
@@ -235,9 +234,12 @@ impl UploadError {
         let code = if causes(err).any(|e| e.is::<DnsFailure>()) {
             ErrorCode::ENOTFOUND
         } else {
-            causes(err)
-                .find_map(code_of_cause)
-                .unwrap_or(ErrorCode::ERR_NETWORK)
+            match causes(err).find_map(code_of_cause) {
+                // As in `classify`: over HTTP/2 a broken pipe is a connection lost.
+                Some(ErrorCode::EPIPE) if over_http2(err) => ErrorCode::ECONNRESET,
+                Some(code) => code,
+                None => ErrorCode::ERR_NETWORK,
+            }
         };
         let reason = format!("error sending request for url ({url}): {}", describe(err));
         UploadError::new(code, reason)
@@ -412,8 +414,7 @@ pub enum Http2Failure {
 
 /// How an HTTP/2 request failed; `None` when the failure did not come from HTTP/2.
 pub fn http2_failure(failure: &SendFailure) -> Option<Http2Failure> {
-    let SendFailure::Reqwest(err) = failure else {
-        // The HTTP/1.1 transport never speaks HTTP/2.
+    let SendFailure::Http(err, _) = failure else {
         return None;
     };
     let Some(h2) = causes(err).find_map(|e| e.downcast_ref::<h2::Error>()) else {

@@ -8,8 +8,7 @@
 //! upload then ends the body). An origin that let the wait run out is remembered for the life
 //! of the environment's clients ([`SilentOrigins`]) and gets no `Expect` again.
 //!
-//! Only the HTTP/1.1 transport holds a body: a client that offers HTTP/2 (reqwest, which does
-//! not pass request extensions to hyper) sends no `Expect`.
+//! HTTP/2 is not held: a client that offers HTTP/2 sends no `Expect` over `https:`.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -55,17 +54,17 @@ impl SilentOrigins {
 }
 
 /// Whether a request with a body of `length` bytes and the caller's `headers` is sent with
-/// `Expect: 100-continue`: when `expectContinue` is on, the body is large enough, the client's
-/// transport reports informational responses (`reports_continue`: the HTTP/1.1 one), the caller
-/// set no `Expect` of their own and the origin did not let the wait run out before.
+/// `Expect: 100-continue`: when `expectContinue` is on, the body is large enough, the request
+/// goes over HTTP/1.1 (`http2_possible` is false), the caller set no `Expect` of their own and
+/// the origin did not let the wait run out before.
 pub fn wanted(
     enabled: bool,
     length: u64,
     headers: &HeaderMap,
-    reports_continue: bool,
+    http2_possible: bool,
     silent: bool,
 ) -> bool {
-    enabled && length >= EXPECT_FROM && reports_continue && !headers.contains_key(EXPECT) && !silent
+    enabled && length >= EXPECT_FROM && !http2_possible && !headers.contains_key(EXPECT) && !silent
 }
 
 /// What the body, the connection and the upload share about one held request.
@@ -186,16 +185,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_large_bodies_over_a_reporting_transport_without_a_callers_expect_are_held() {
+    fn only_large_http1_bodies_without_a_callers_expect_are_held() {
         let none = HeaderMap::new();
-        assert!(wanted(true, EXPECT_FROM, &none, true, false));
-        assert!(!wanted(true, EXPECT_FROM - 1, &none, true, false));
-        assert!(!wanted(false, EXPECT_FROM, &none, true, false));
-        assert!(!wanted(true, EXPECT_FROM, &none, false, false));
-        assert!(!wanted(true, EXPECT_FROM, &none, true, true));
+        assert!(wanted(true, EXPECT_FROM, &none, false, false));
+        assert!(!wanted(true, EXPECT_FROM - 1, &none, false, false));
+        assert!(!wanted(false, EXPECT_FROM, &none, false, false));
+        assert!(!wanted(true, EXPECT_FROM, &none, true, false));
+        assert!(!wanted(true, EXPECT_FROM, &none, false, true));
         let mut own = HeaderMap::new();
         own.insert(EXPECT, "100-continue".parse().unwrap());
-        assert!(!wanted(true, EXPECT_FROM, &own, true, false));
+        assert!(!wanted(true, EXPECT_FROM, &own, false, false));
     }
 
     /// A closed gate over a fresh hold of `http://a:1`.

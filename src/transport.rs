@@ -1,7 +1,8 @@
-//! How a client sends a request. HTTP/1.1 clients send on our own connections (hyper-util's
-//! legacy client over `connector.rs`), so that a response that arrives before the body went out
-//! whole is the result whatever the server does with the connection afterwards, and so that a
-//! request's extensions reach hyper. Clients that offer HTTP/2 send with reqwest.
+//! How a client sends a request: on our own connections (hyper-util's legacy client over
+//! `connector.rs`), so that a response that arrives before the body went out whole is the result
+//! whatever the server does with the connection afterwards (`held_write.rs`), and so that a
+//! request's extensions reach hyper (`100 Continue`, `expect.rs`). HTTP/2 when the client offers
+//! it and the server's ALPN picks it, else HTTP/1.1.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,51 +14,45 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use reqwest::{Method, Response, Url};
+use tower::Layer;
 
 use crate::connector::Connector;
 use crate::expect::Hold;
 use crate::reuse::{MarkNewConnections, Marking};
 use crate::socks::{Reaching, SocksAddr, SocksReach};
-use tower::Layer;
 
-/// The legacy client of the HTTP/1.1 transport.
+/// The legacy client under a transport.
 type Direct = Client<Marking<Reaching<Connector>>, reqwest::Body>;
 
-/// How a client sends its requests.
+/// How a client sends its requests (cheap to clone: one pool).
 #[derive(Clone)]
-pub enum Transport {
-    /// reqwest's client (HTTP/2 offered).
-    Reqwest(reqwest::Client),
-    /// Our own HTTP/1.1 connections.
-    Http1(Arc<Http1>),
-}
+pub struct Transport(Arc<Inner>);
 
-/// The HTTP/1.1 transport: its client, and the headers added to every request that lacks them.
-pub struct Http1 {
+/// A transport's client, and what it adds to every request.
+pub struct Inner {
     client: Direct,
     defaults: HeaderMap,
     proxies: Option<Arc<Matcher>>,
 }
 
-/// How a request failed before a response: reqwest's error, or the HTTP/1.1 transport's for the
-/// URL it was sent to.
+/// How a request failed before a response, for the URL it was sent to.
 #[derive(Debug)]
 pub enum SendFailure {
-    /// From reqwest.
-    Reqwest(reqwest::Error),
-    /// From the HTTP/1.1 transport.
-    Http1(hyper_util::client::legacy::Error, Url),
+    /// From the HTTP client (connecting, writing, reading the response head).
+    Http(hyper_util::client::legacy::Error, Url),
     /// A URL that hyper cannot take as a request target (nothing was sent).
     Target(http::uri::InvalidUri, Url),
 }
 
-/// The settings of an HTTP/1.1 transport.
-pub struct Http1Settings {
-    /// The TLS settings (ALPN `http/1.1` only).
+/// The settings of a transport.
+pub struct Settings {
+    /// The TLS settings (their ALPN offers `h2` when `http2` is set).
     pub tls: rustls::ClientConfig,
+    /// With HTTP/2 offered: the largest response header list taken (RFC 9113 §6.5.2).
+    pub http2: Option<u32>,
     /// How long an idle connection is kept (`None`: not at all).
     pub pool_idle: Option<Duration>,
-    /// How many header lines a response may have.
+    /// How many header lines an HTTP/1.1 response may have.
     pub max_headers: usize,
     /// The headers every request gets unless it sets them (`User-Agent` among them).
     pub defaults: HeaderMap,
@@ -68,13 +63,18 @@ pub struct Http1Settings {
 }
 
 impl Transport {
-    /// An HTTP/1.1 transport with these settings.
-    pub fn http1(settings: Http1Settings) -> Self {
+    /// A transport with these settings.
+    pub fn new(settings: Settings) -> Self {
         let mut builder = Client::builder(TokioExecutor::new());
         builder
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .http1_max_headers(settings.max_headers);
+        if let Some(header_list) = settings.http2 {
+            builder
+                .http2_adaptive_window(true)
+                .http2_max_header_list_size(header_list);
+        }
         match settings.pool_idle {
             Some(idle) => builder.pool_idle_timeout(idle),
             None => builder.pool_max_idle_per_host(0),
@@ -87,23 +87,15 @@ impl Transport {
             user_agent.unwrap_or(HeaderValue::from_static("")),
         );
         let connector = MarkNewConnections.layer(SocksReach::new(settings.socks).layer(connector));
-        Transport::Http1(Arc::new(Http1 {
+        Transport(Arc::new(Inner {
             client: builder.build(connector),
             defaults: settings.defaults,
             proxies,
         }))
     }
 
-    /// Whether the transport reports informational responses (`100 Continue`) to a [`Hold`]:
-    /// the HTTP/1.1 one does (reqwest does not pass request extensions to hyper).
-    pub fn reports_informational(&self) -> bool {
-        matches!(self, Transport::Http1(_))
-    }
-
     /// Sends `method` to `url` with `headers` and `body` (none: an empty one); the server's
-    /// informational responses go to `hold`, over a transport that [reports them].
-    ///
-    /// [reports them]: Transport::reports_informational
+    /// informational responses (`100 Continue`) go to `hold`.
     pub async fn send(
         &self,
         method: Method,
@@ -112,32 +104,20 @@ impl Transport {
         body: Option<reqwest::Body>,
         hold: Option<Arc<Hold>>,
     ) -> Result<Response, SendFailure> {
-        match self {
-            Transport::Reqwest(client) => {
-                let request = client.request(method, url.clone()).headers(headers);
-                let request = match body {
-                    Some(body) => request.body(body),
-                    None => request,
-                };
-                request.send().await.map_err(SendFailure::Reqwest)
-            }
-            Transport::Http1(http1) => {
-                let failed = |err| SendFailure::Http1(err, url.clone());
-                let uri = uri_of(url).map_err(|e| SendFailure::Target(e, url.clone()))?;
-                let mut request = http1.request(method, uri, headers, body);
-                if let Some(hold) = hold {
-                    hyper::ext::on_informational(&mut request, move |informational| {
-                        hold.informational(informational.status());
-                    });
-                }
-                let response = http1.client.request(request).await.map_err(failed)?;
-                Ok(Response::from(response.map(reqwest::Body::wrap)))
-            }
+        let uri = uri_of(url).map_err(|e| SendFailure::Target(e, url.clone()))?;
+        let mut request = self.0.request(method, uri, headers, body);
+        if let Some(hold) = hold {
+            hyper::ext::on_informational(&mut request, move |informational| {
+                hold.informational(informational.status());
+            });
         }
+        let response = self.0.client.request(request).await;
+        let response = response.map_err(|err| SendFailure::Http(err, url.clone()))?;
+        Ok(Response::from(response.map(reqwest::Body::wrap)))
     }
 }
 
-impl Http1 {
+impl Inner {
     /// The request for `uri` with the caller's `headers`, then the defaults it does not set, and
     /// for a forwarding HTTP proxy its credentials.
     fn request(
