@@ -7,10 +7,10 @@
 //! [`HeldWrite`] holds such a write error: the write stays pending until the read side has made
 //! progress (a read returned data, which hyper parses and delivers before it writes again), and
 //! then returns the held error; a read that reaches its end or fails while an error is held
-//! returns the held error instead, the connection's first failure, as hyper would have seen it. The wait is bounded
-//! ([`HOLD_LIMIT`]) for a connection whose reads nobody polls any more (a response already read
-//! whole): then the error is returned as it was. No busy loop: a held write is woken by the read
-//! side's progress or by the bound's timer.
+//! returns the held error instead, the connection's first failure, as hyper would have seen it.
+//! The wait is bounded ([`HOLD_LIMIT`]) for a connection whose reads nobody polls any more (a
+//! response already read whole): then the error is returned as it was. No busy loop: a held
+//! write is woken by the read side's progress or by the bound's timer.
 
 use std::future::Future;
 use std::io;

@@ -1,6 +1,7 @@
 //! upload-task: Taro's `uploadFile` / `UploadTask` for Node.js and Electron main, on napi-rs,
-//! tokio and hyper (reqwest's types for requests and responses). `lib/` adds the Promise-shaped JavaScript API on top of [`task`];
-//! docs/ARCHITECTURE.md walks one upload through these modules.
+//! tokio and hyper (with reqwest's types for requests and responses). `lib/` adds the
+//! Promise-shaped JavaScript API on top of [`task`]; docs/ARCHITECTURE.md walks one upload
+//! through these modules.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
