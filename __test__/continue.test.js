@@ -6,10 +6,11 @@
 
 const fs = require('node:fs')
 const http = require('node:http')
+const http2 = require('node:http2')
 const https = require('node:https')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
-const { within } = require('../testing')
+const { listen, within } = require('../testing')
 const { rawServer, readRequests } = require('./helpers/raw.js')
 const { useCertificates, useTempFile } = require('./helpers/setup.js')
 
@@ -189,6 +190,32 @@ test('over TLS, on new connections: a 401 at once gets no body; a 100 sent 300 m
   t.true(late.firstByteAt >= late.continueAt, 'no body byte before the 100')
   const gap = late.firstByteAt - late.continueAt
   t.true(gap < 500, `the body came ${Math.round(gap)} ms after the 100, not at the end of the 1 s wait`)
+})
+
+test('https: with enableHttp2: HTTP/2 is negotiated and the body goes without Expect and without a wait', async (t) => {
+  const seen = []
+  const server = http2.createSecureServer({ cert: certificates.cert, key: certificates.key, allowHTTP1: true })
+  server.on('request', (req, res) => {
+    const request = { version: req.httpVersion, expect: req.headers.expect, bytes: 0 }
+    seen.push(request)
+    req.on('data', (chunk) => {
+      request.bytes += chunk.length
+    })
+    req.on('end', () => res.end('ok'))
+  })
+  const { port, close } = await listen(server)
+  t.teardown(close)
+  const url = `https://127.0.0.1:${port}/up`
+  const started = performance.now()
+  const res = await upload(url, medium, { ca: certificates.ca, enableHttp2: true })
+  const took = performance.now() - started
+  t.is(res.statusCode, 200)
+  t.deepEqual(
+    seen.map((r) => [r.version, r.expect]),
+    [['2.0', undefined]],
+  )
+  t.true(seen[0].bytes > medium.size, 'the whole multipart body arrived')
+  t.true(took < 900, `took ${Math.round(took)} ms: no 1 s wait`)
 })
 
 test('the wait is not a stall: an idleTimeout shorter than it does not fail the upload', async (t) => {
