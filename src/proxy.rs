@@ -143,8 +143,8 @@ impl ProxyVariables {
     }
 
     /// These settings as a choice: none when no proxy variable is set, or when `NO_PROXY` holds
-    /// `*` (every host, as curl reads it; reqwest's matcher would apply it to names only, not to
-    /// IP addresses).
+    /// `*` (every host, as curl reads it; hyper-util's matcher would apply it to names only, not
+    /// to IP addresses).
     pub fn into_choice(self) -> ProxyChoice {
         let exempts_all = self
             .no
@@ -164,7 +164,7 @@ impl ProxyVariables {
 /// as `Proxy-Authorization: Basic` to an HTTP proxy, as RFC 1929 username and password to a
 /// SOCKS5 one. `None` without a proxy.
 pub fn matcher(choice: &ProxyChoice) -> Option<Matcher> {
-    // URLs were checked by `options.rs`; written as reqwest writes them.
+    // URLs were checked by `options.rs`; given to the matcher normalized, as reqwest gave them.
     let url = |url: &str| proxy_url(url).map(String::from).unwrap_or_default();
     match choice {
         ProxyChoice::None => None,
