@@ -330,7 +330,10 @@ fn is_socks(proxy: &Uri) -> bool {
 }
 
 /// What a SOCKS proxy is asked to connect to: `target`'s host (its first address when
-/// `resolve_here`) and port, the port always written out.
+/// `resolve_here`) and port, the port always written out. Resolved with the connector's resolver
+/// rather than the SOCKS clients' `local_dns`, which resolves with a blocking call on the
+/// runtime's thread and reports a failure without its cause (here it is a [`DnsFailure`]:
+/// `ENOTFOUND`), as reqwest did.
 async fn socks_target(target: &Uri, resolve_here: bool) -> Result<Uri, BoxError> {
     let https = target.scheme() == Some(&Scheme::HTTPS);
     let port = target.port_u16().unwrap_or(if https { 443 } else { 80 });
