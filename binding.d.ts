@@ -332,6 +332,11 @@ export interface UploadRequest {
   /** `enableProfile`: add the request's timings to the result. */
   enableProfile?: boolean
   /**
+   * `expectContinue`: `false` sends no `Expect: 100-continue` (`src/expect.rs`); absent
+   * means on.
+   */
+  expectContinue?: boolean
+  /**
    * The variables of `proxyVariables()` (`src/proxy.rs`) that `process.env` has, copied when the upload
    * started; read only when `proxy` is absent.
    */

@@ -186,6 +186,11 @@ export declare namespace uploadFile {
      */
     enableProfile?: boolean | null
     /**
+     * `false`: send large HTTP/1.1 bodies at once, without `Expect: 100-continue` and its wait of
+     * at most 1 s. Not a boolean: `ERR_INVALID_ARG_TYPE`. Default: `true`. See docs/API.md §2.6.
+     */
+    expectContinue?: boolean | null
+    /**
      * Aborting it is `abort()`: `uploadFile:fail abort` (`ABORT_ERR`), with the signal's `reason`
      * as `cause`. Already aborted: nothing is sent, not even the request. Its listener is removed
      * when the task settles. Any object with a boolean `aborted` and `addEventListener` /

@@ -1,8 +1,8 @@
 'use strict'
 
-// Expect: 100-continue (README, "Where it differs"): the client underneath cannot hold the body
-// until the server agrees, so upload-task does not offer it; a caller's `Expect` header is sent as
-// given and the upload works with a server that answers `100 Continue`.
+// A caller's own Expect header (docs/API.md §2.6): sent as given, with the body at once (no
+// wait of upload-task's own), and the upload works with a server that answers `100 Continue`.
+// upload-task's own Expect for large bodies: __test__/continue.test.js.
 
 const http = require('node:http')
 const test = require('ava')

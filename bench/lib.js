@@ -65,7 +65,8 @@ function ensureSmallFiles(dir, count, size) {
 // ---- processes --------------------------------------------------------------------------------
 
 /**
- * Starts bench/sink.js in its own process: `kind` 'http' (node:http), 'https' (node:https) or
+ * Starts bench/sink.js in its own process: `kind` 'http' (node:http), 'http-silent' (node:http
+ * that sends no `100 Continue`), 'https' (node:https) or
  * 'h2' (node:http2 secure server, HTTP/1.1 allowed), the TLS ones with the certificate files of
  * `tls` (see tlsFiles). Resolves with its upload URL, its pid and a `stop()`.
  */
@@ -83,7 +84,7 @@ function startSink(kind = 'http', tls = null) {
         child.stdout.removeAllListeners('data')
         child.removeAllListeners('exit')
         resolve({
-          url: `${kind === 'http' ? 'http' : 'https'}://127.0.0.1:${m[1]}/upload`,
+          url: `${kind.startsWith('http') && !kind.startsWith('https') ? 'http' : 'https'}://127.0.0.1:${m[1]}/upload`,
           kind,
           ca: tls?.ca,
           pid: child.pid,

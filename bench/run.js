@@ -13,6 +13,9 @@
 //   --quiet-wait=MS BENCH_QUIET_WAIT=MS  how long each measurement waits for an idle machine
 //                                    (default 20000; 0 on a machine that is never idle)
 //   --clients=a,b  BENCH_CLIENTS=a,b  only these client runners (file names in bench/clients/)
+//   --sink=KIND    BENCH_SINK=KIND   the plain-HTTP sink of the non-TLS scenarios: http (the
+//                                    default, answers `100 Continue`) or http-silent (ignores
+//                                    `Expect`: an upload that sends it waits its 1 s)
 //   --out=FILE     BENCH_OUT=FILE    where to write the report. Default: bench/RESULTS.md for a
 //                                    full run, bench/data/RESULTS-partial.md otherwise
 // Data files are made once in bench/data/ (gitignored) and reused; delete the folder to free
@@ -55,6 +58,8 @@ const flags = Object.fromEntries(
 const opt = (flag, env) => flags[flag] ?? process.env[env]
 const QUICK = opt('quick', 'BENCH_QUICK') === '1'
 const RUNS = Number(opt('runs', 'BENCH_RUNS') || (QUICK ? 1 : 5))
+const SINK = opt('sink', 'BENCH_SINK') || 'http'
+
 const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small', 'coldtls']
 const TLS_SCENARIOS = ['https', 'h2small', 'coldtls']
 const ONLY = (opt('only', 'BENCH_ONLY') || ALL.join(',')).split(',').filter(Boolean)
@@ -788,8 +793,8 @@ async function main() {
   const load0 = os.loadavg()
   const addon0 = addonStamp()
   fs.mkdirSync(DATA, { recursive: true })
-  const sink = await startSink()
-  log(`sink ${sink.url} (pid ${sink.pid}); runs ${RUNS}; scenarios ${ONLY.join(',')}${QUICK ? ' (quick)' : ''}`)
+  const sink = await startSink(SINK)
+  log(`sink ${SINK} ${sink.url} (pid ${sink.pid}); runs ${RUNS}; scenarios ${ONLY.join(',')}${QUICK ? ' (quick)' : ''}`)
   const sections = []
   try {
     // Warm the sink's JIT (and the page cache) so the first measured upload is not the cold one.

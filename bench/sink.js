@@ -5,7 +5,10 @@
 // once ready.
 //
 //   node sink.js [port] [kind] [cert.pem key.pem]
-//     kind http   node:http (the default)
+//     kind http   node:http (the default; answers `Expect: 100-continue` with `100 Continue`,
+//                 as node:http does)
+//          http-silent  node:http that ignores `Expect`: no `100 Continue`, the body is read
+//                 whenever the client sends it
 //          https  node:https with the given certificate (HTTP/1.1 only: no ALPN offered)
 //          h2     node:http2 secure server with the given certificate, allowHTTP1: true (ALPN
 //                 h2 and http/1.1)
@@ -130,10 +133,11 @@ function handle(req, res) {
 /** The server of `kind` (see the top of this file). */
 function createServer(kind, certFile, keyFile) {
   if (kind === 'http') return http.createServer(handle)
+  if (kind === 'http-silent') return http.createServer(handle).on('checkContinue', handle)
   const tls = { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }
   if (kind === 'https') return https.createServer(tls, handle)
   if (kind === 'h2') return http2.createSecureServer({ ...tls, allowHTTP1: true }, handle)
-  throw new Error(`unknown sink kind ${kind}; known: http, https, h2`)
+  throw new Error(`unknown sink kind ${kind}; known: http, http-silent, https, h2`)
 }
 
 const [port = '0', kind = 'http', certFile, keyFile] = process.argv.slice(2)

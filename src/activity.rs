@@ -42,11 +42,17 @@ impl Activity {
     /// Runs `wait` (a deliberate pause: a retry's backoff) without it counting as a stall; the
     /// idle time counts again from its end, connecting.
     pub async fn waiting<F: std::future::Future>(&self, wait: F) -> F::Output {
-        self.waiting.store(true, Ordering::Relaxed);
+        self.pause(true);
         let output = wait.await;
         self.moved(Phase::connect);
-        self.waiting.store(false, Ordering::Relaxed);
+        self.pause(false);
         output
+    }
+
+    /// Marks the start (`true`) or the end (`false`) of a deliberate pause (a retry's backoff,
+    /// a body held for `100 Continue`), which is not a stall.
+    pub fn pause(&self, on: bool) {
+        self.waiting.store(on, Ordering::Relaxed);
     }
 
     /// The phase of the last movement.

@@ -8,9 +8,8 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-use reqwest::header::{HeaderValue, CONTENT_TYPE};
-use reqwest::{RequestBuilder, Response};
-use tokio_util::either::Either;
+use reqwest::header::{HeaderValue, CONTENT_TYPE, EXPECT};
+use reqwest::Response;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::activity::Activity;
@@ -18,6 +17,7 @@ use crate::body::UploadBody;
 use crate::body_signals::BodySignals;
 use crate::clients::Pooled;
 use crate::error::{http2_failure, ErrorCode, Http2Failure, UploadError};
+use crate::expect::{self, Gate, Hold};
 use crate::file_reader::{FileCloser, FileSource};
 use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
@@ -26,6 +26,7 @@ use crate::proxy::ProxyChoice;
 use crate::redirect::Hop;
 use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
+use crate::transport::{SendFailure, Transport};
 use crate::warmup::FirstTurn;
 
 /// What one attempt got, and what was observed of it.
@@ -62,6 +63,7 @@ pub struct Attempts {
     /// The file as opened for the first attempt, until that attempt takes it.
     opened: Option<FileSource>,
     max_bytes_per_second: Option<f64>,
+    expect_continue: bool,
     proxied: bool,
     stop: Stop,
 }
@@ -102,6 +104,7 @@ impl Attempts {
             file_len: opened.len(),
             opened: Some(opened),
             max_bytes_per_second: plan.max_bytes_per_second,
+            expect_continue: plan.expect_continue,
             proxied: plan.client.proxy != ProxyChoice::None,
             stop: Stop::new(token.child_token()),
         };
@@ -116,23 +119,18 @@ impl Attempts {
         self.stop.end_attempt();
         let first_turn = self.first_turn(hop).await;
         let fetch_start = Instant::now();
-        let request = self
-            .pooled
-            .client
-            .request(hop.method.clone(), hop.url.clone())
-            .headers(hop.headers.clone());
         let mut seen = Seen {
             fetch_start,
             connecting: Connecting::default(),
             body: None,
         };
-        let request = if hop.with_body {
-            let body = self.body().await?;
-            seen.body = Some(body.signals());
-            Either::Left(with_body(request, body))
-        } else {
-            Either::Right(request.send())
+        let hold = hop.with_body.then(|| self.hold(hop)).flatten();
+        let body = match hop.with_body {
+            true => Some(self.body().await?.held(hold.clone().map(Gate::new))),
+            false => None,
         };
+        seen.body = body.as_ref().map(UploadBody::signals);
+        let request = sent(&self.pooled.client, hop, body, hold);
         let opening = async {
             if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
                 turn.follow(body).await;
@@ -151,8 +149,7 @@ impl Attempts {
         let proxied = self.proxied;
         let result = result.map_err(|err| match own {
             Some(own) => own,
-            None if proxied => UploadError::from_proxied_http(err),
-            None => UploadError::from_http(err),
+            None => UploadError::from_send(err, proxied),
         });
         Ok(Sent {
             result,
@@ -169,6 +166,23 @@ impl Attempts {
             (Some(first), "https") if hop.with_body => first.turn(&hop.url).await,
             _ => None,
         }
+    }
+
+    /// The hold of a request to `hop` whose body waits for `100 Continue`, when it does
+    /// (`src/expect.rs` has the rule).
+    fn hold(&self, hop: &Hop) -> Option<Arc<Hold>> {
+        let origin = hop.url.origin().ascii_serialization();
+        let http2_possible = self.pooled.first.is_some() && hop.url.scheme() == "https";
+        let length = self.layout.content_length(self.file_len);
+        let silent = self.pooled.silent.contains(&origin);
+        expect::wanted(
+            self.expect_continue,
+            length,
+            &hop.headers,
+            http2_possible,
+            silent,
+        )
+        .then(|| Hold::new(origin, self.pooled.silent.clone(), self.activity.clone()))
     }
 
     /// The body of the next request: the file opened for the first one, else opened again.
@@ -197,10 +211,34 @@ fn not_written(seen: &Seen) -> Option<Unprocessed> {
     (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
-/// `request` with `body`, sent, while the body's progress throttle reports what it holds back.
-async fn with_body(request: RequestBuilder, body: UploadBody) -> reqwest::Result<Response> {
+/// The request of `hop`, with `body` if it has one, sent, while the body's progress throttle
+/// reports what it holds back. With a `hold`, the request says `Expect: 100-continue`, the
+/// transport reports the server's informational responses to it, and a response tells it that
+/// the server answered.
+async fn sent(
+    transport: &Transport,
+    hop: &Hop,
+    body: Option<UploadBody>,
+    hold: Option<Arc<Hold>>,
+) -> Result<Response, SendFailure> {
+    let (method, mut headers) = (hop.method.clone(), hop.headers.clone());
+    let Some(body) = body else {
+        return transport.send(method, &hop.url, headers, None, None).await;
+    };
+    if hold.is_some() {
+        headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
+    }
     let progress = body.progress();
-    let sent = request.body(reqwest::Body::wrap(body)).send();
+    let body = Some(reqwest::Body::wrap(body));
+    let sent = async move {
+        let response = transport
+            .send(method, &hop.url, headers, body, hold.clone())
+            .await;
+        if let (Some(hold), Ok(_)) = (&hold, &response) {
+            hold.answered();
+        }
+        response
+    };
     alongside(sent, async move { progress.trailing_edge().await }).await
 }
 

@@ -15,6 +15,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use crate::activity::Activity;
 use crate::body_signals::BodySignals;
 use crate::error::UploadError;
+use crate::expect::Gate;
 use crate::file_reader::FileSource;
 use crate::multipart::MultipartLayout;
 use crate::pace::Pace;
@@ -45,6 +46,8 @@ pub struct UploadBody {
     activity: Arc<Activity>,
     signals: Arc<BodySignals>,
     pace: Option<Pace>,
+    /// Holds the body, multipart head included, until the server answers `Expect`.
+    gate: Option<Gate>,
     /// Completes when the token is cancelled; polled so that a cancellation wakes the
     /// connection while it waits for the body.
     cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
@@ -74,6 +77,7 @@ impl UploadBody {
             activity,
             signals: Arc::default(),
             pace: None,
+            gate: None,
             cancelled: Box::pin(token.cancelled_owned()),
         }
     }
@@ -81,6 +85,12 @@ impl UploadBody {
     /// Paces the body to `bytes_per_second`, when given (`maxBytesPerSecond`).
     pub fn paced(mut self, bytes_per_second: Option<f64>) -> Self {
         self.pace = bytes_per_second.map(Pace::new);
+        self
+    }
+
+    /// Holds the body behind `gate` (`Expect: 100-continue`), when given.
+    pub fn held(mut self, gate: Option<Gate>) -> Self {
+        self.gate = gate;
         self
     }
 
@@ -122,6 +132,10 @@ impl Body for UploadBody {
         if self.cancelled.as_mut().poll(cx).is_ready() {
             self.stage = Stage::Done;
             return Poll::Ready(Some(Err(UploadError::abort())));
+        }
+        if let Some(gate) = self.gate.as_mut() {
+            ready!(gate.poll_open(cx));
+            self.gate = None;
         }
         let sent = self.sent;
         if let Some(pace) = self.pace.as_mut() {

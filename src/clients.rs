@@ -5,18 +5,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT_ENCODING};
-use reqwest::redirect::Policy;
-use reqwest::{Client, ClientBuilder};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
-use crate::keep_alive::{PoolIdle, POOL_IDLE};
-use crate::proxy::{with_proxy, ProxyChoice};
+use crate::expect::SilentOrigins;
+use crate::keep_alive::PoolIdle;
+use crate::proxy::{matcher, socks_proxies, ProxyChoice};
 use crate::recent::Recent;
-use crate::reuse::MarkNewConnections;
+use crate::transport::{default_headers, Settings, Transport};
 use crate::warmup::FirstConnections;
 use crate::{roots, trust};
 
@@ -85,6 +83,7 @@ impl ExtraRoots {
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Pooled,
+    silent: Arc<SilentOrigins>,
     others: Mutex<Recent<ClientKey, Pooled>>,
 }
 
@@ -92,20 +91,26 @@ pub struct Clients {
 #[derive(Clone)]
 pub struct Pooled {
     /// The HTTP client.
-    pub client: Client,
+    pub client: Transport,
     /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
     pub first: Option<Arc<FirstConnections>>,
+    /// The origins that let the wait for `100 Continue` run out, shared by all the clients of
+    /// the environment (`src/expect.rs`).
+    pub silent: Arc<SilentOrigins>,
 }
 
 impl Clients {
     /// The clients of a new environment: the default one only. On the JavaScript thread (the
     /// roots' variables are read).
     pub fn new() -> Result<Self, UploadError> {
+        let silent = Arc::new(SilentOrigins::default());
         Ok(Clients {
             default: Pooled {
                 client: build(&ClientKey::default())?,
                 first: None,
+                silent: silent.clone(),
             },
+            silent,
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
         })
     }
@@ -125,6 +130,7 @@ impl Clients {
         let client = Pooled {
             client: build(key)?,
             first: key.http2.then(Default::default),
+            silent: self.silent.clone(),
         };
         cache.insert(key.clone(), client.clone());
         Ok(client)
@@ -132,54 +138,32 @@ impl Clients {
 }
 
 /// A client with the settings of `key`, trusting the system's roots (`roots.rs`: loaded in the
-/// background, read from the variables as they are now) and the `ca` certificates.
-fn build(key: &ClientKey) -> Result<Client, UploadError> {
-    let mut builder = configured();
-    if key.http2 {
-        // ALPN offers h2 and http/1.1 over TLS; plain `http:` stays HTTP/1.1.
-        builder = builder
-            .http2_adaptive_window(true)
-            .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST);
-    } else {
-        builder = builder.http1_only();
-    }
-    let tls =
-        trust::tls_config(roots::system_roots(), &key.ca.certificates, key.http2).map_err(|e| {
-            match key.ca.certificates.is_empty() {
-                true => {
-                    UploadError::invalid_value(format!("the TLS settings cannot be built: {e}"))
-                }
-                false => UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")),
-            }
-        })?;
-    builder = builder.tls_backend_preconfigured(tls);
-    builder = with_proxy(builder, &key.proxy)?;
-    builder = match key.pool_idle.duration() {
-        Some(idle) => builder.pool_idle_timeout(idle),
-        None => builder.pool_max_idle_per_host(0),
-    };
-    builder
-        .build()
-        .map_err(|e| UploadError::invalid_value(format!("the client cannot be built: {e}")))
+/// background, read from the variables as they are now) and the `ca` certificates; keep-alive
+/// (the pool idle time of the origin's hint, `keep_alive.rs`), no redirects (`upload.rs` follows
+/// them, since only it can re-open the file for a 307/308), responses with as many header lines
+/// as Node takes, and the content codings `src/response.rs` decodes advertised in
+/// `Accept-Encoding` unless the caller sets that header.
+fn build(key: &ClientKey) -> Result<Transport, UploadError> {
+    Ok(Transport::new(Settings {
+        tls: tls_settings(key)?,
+        http2: key.http2.then_some(MAX_HTTP2_HEADER_LIST),
+        pool_idle: key.pool_idle.duration(),
+        max_headers: MAX_RESPONSE_HEADERS,
+        defaults: default_headers(USER_AGENT, ACCEPTED_CODINGS),
+        proxies: matcher(&key.proxy),
+        socks: socks_proxies(&key.proxy),
+    }))
 }
 
-/// Keep-alive; no redirects (`upload.rs` follows them, since only it can re-open the file for a
-/// 307/308); no proxy unless `with_proxy` adds one (reqwest would read the environment variables
-/// on this thread, while JavaScript may be writing them); responses with as many header lines
-/// as Node takes; the content codings `src/response.rs` decodes advertised in `Accept-Encoding`
-/// unless the caller sets that header. HTTP/1.1 only, unless the caller enables HTTP/2.
-fn configured() -> ClientBuilder {
-    let mut advertised = HeaderMap::new();
-    advertised.insert(ACCEPT_ENCODING, HeaderValue::from_static(ACCEPTED_CODINGS));
-    Client::builder()
-        .user_agent(USER_AGENT)
-        .default_headers(advertised)
-        .redirect(Policy::none())
-        .no_proxy()
-        .http1_max_headers(MAX_RESPONSE_HEADERS)
-        .tcp_nodelay(true)
-        .pool_idle_timeout(POOL_IDLE.duration())
-        .connector_layer(MarkNewConnections)
+/// The TLS settings of the client of `key`.
+fn tls_settings(key: &ClientKey) -> Result<rustls::ClientConfig, UploadError> {
+    let roots = roots::system_roots();
+    trust::tls_config(roots, &key.ca.certificates, key.http2).map_err(|e| {
+        match key.ca.certificates.is_empty() {
+            true => UploadError::invalid_value(format!("the TLS settings cannot be built: {e}")),
+            false => UploadError::invalid_value(format!("parameter.ca cannot be used: {e}")),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use std::io;
 
 use napi_derive::napi;
 
+use crate::connector::DnsFailure;
 use crate::phase::Phase;
+use crate::transport::SendFailure;
 
 /// The stable `code` of a failed upload, exported to JavaScript as the `ErrorCode` object; each
 /// variant's name is the string JavaScript sees as `error.code` (the README's error table lists
@@ -203,17 +205,44 @@ impl UploadError {
         UploadError::new(classify(&err), describe(&err))
     }
 
-    /// As [`UploadError::from_http`], for a request sent through a proxy: a connection that
-    /// failed for no reason of the network below (no refused or reset socket, no TLS error) is
-    /// the proxy refusing the tunnel (hyper-util's tunnel error type is private, so this is known
-    /// from where the failure happened rather than from its type).
-    pub fn from_proxied_http(err: reqwest::Error) -> Self {
-        let connecting = err.is_connect();
-        let own = UploadError::from_http(err);
-        if connecting && own.code == ErrorCode::ERR_NETWORK {
+    /// The failure of a request that got no response, sent through a proxy when `proxied`: a
+    /// connection that failed for no reason of the network below (no refused or reset socket,
+    /// no TLS error) is then the proxy refusing the tunnel (hyper-util's tunnel error type is
+    /// private, so this is known from where the failure happened rather than from its type).
+    pub fn from_send(failure: SendFailure, proxied: bool) -> Self {
+        let (connecting, own) = match failure {
+            SendFailure::Http(err, url) => (err.is_connect(), UploadError::from_client(&err, url)),
+            SendFailure::Target(err, mut url) => {
+                redact(&mut url);
+                let reason = format!("{url} cannot be sent: {err}");
+                (false, UploadError::new(ErrorCode::ERR_NETWORK, reason))
+            }
+        };
+        if proxied && connecting && own.code == ErrorCode::ERR_NETWORK {
             return UploadError::new(ErrorCode::ERR_PROXY, own.reason);
         }
         own
+    }
+
+    /// Maps an error of the HTTP client (`transport.rs`) for a request to `url` by the types in
+    /// its chain of causes, as [`UploadError::from_http`] maps reqwest's.
+    fn from_client(err: &hyper_util::client::legacy::Error, mut url: reqwest::Url) -> Self {
+        if let Some(own) = causes(err).find_map(|e| e.downcast_ref::<UploadError>()) {
+            return own.clone();
+        }
+        redact(&mut url);
+        let code = if causes(err).any(|e| e.is::<DnsFailure>()) {
+            ErrorCode::ENOTFOUND
+        } else {
+            match causes(err).find_map(code_of_cause) {
+                // As in `classify`: over HTTP/2 a broken pipe is a connection lost.
+                Some(ErrorCode::EPIPE) if over_http2(err) => ErrorCode::ECONNRESET,
+                Some(code) => code,
+                None => ErrorCode::ERR_NETWORK,
+            }
+        };
+        let reason = format!("error sending request for url ({url}): {}", describe(err));
+        UploadError::new(code, reason)
     }
 }
 
@@ -384,7 +413,10 @@ pub enum Http2Failure {
 }
 
 /// How an HTTP/2 request failed; `None` when the failure did not come from HTTP/2.
-pub fn http2_failure(err: &reqwest::Error) -> Option<Http2Failure> {
+pub fn http2_failure(failure: &SendFailure) -> Option<Http2Failure> {
+    let SendFailure::Http(err, _) = failure else {
+        return None;
+    };
     let Some(h2) = causes(err).find_map(|e| e.downcast_ref::<h2::Error>()) else {
         // hyper passes on h2's I/O errors (a connection closed under the stream) without h2's
         // type; the connection they came on says it was HTTP/2.

@@ -1,6 +1,7 @@
 //! upload-task: Taro's `uploadFile` / `UploadTask` for Node.js and Electron main, on napi-rs,
-//! tokio and reqwest. `lib/` adds the Promise-shaped JavaScript API on top of [`task`];
-//! docs/ARCHITECTURE.md walks one upload through these modules.
+//! tokio and hyper (with reqwest's types for requests and responses). `lib/` adds the
+//! Promise-shaped JavaScript API on top of [`task`]; docs/ARCHITECTURE.md walks one upload
+//! through these modules.
 
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -10,11 +11,14 @@ mod attempt;
 mod body;
 mod body_signals;
 mod clients;
+mod connector;
 mod deadline;
 mod decoding;
 mod environment;
 mod error;
+mod expect;
 mod file_reader;
+mod held_write;
 mod keep_alive;
 mod listeners;
 mod multipart;
@@ -32,6 +36,7 @@ mod reuse;
 mod roots;
 mod socks;
 mod task;
+mod transport;
 mod trust;
 mod upload;
 mod warmup;

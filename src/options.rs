@@ -73,6 +73,9 @@ pub struct UploadRequest {
     pub retry: Option<RetryRequest>,
     /// `enableProfile`: add the request's timings to the result.
     pub enable_profile: Option<bool>,
+    /// `expectContinue`: `false` sends no `Expect: 100-continue` (`src/expect.rs`); absent
+    /// means on.
+    pub expect_continue: Option<bool>,
     /// The variables of `proxyVariables()` (`src/proxy.rs`) that `process.env` has, copied when the upload
     /// started; read only when `proxy` is absent.
     pub environment: Option<Vec<NameValue>>,
@@ -160,6 +163,8 @@ pub struct UploadPlan {
     pub retry: Option<RetryPolicy>,
     /// Whether the result carries the timings (`enableProfile`).
     pub profile: bool,
+    /// Whether large HTTP/1.1 bodies wait for `100 Continue` (`expectContinue`).
+    pub expect_continue: bool,
     /// The settings that choose the client: extra roots, HTTP/2, the proxy.
     pub client: ClientKey,
 }
@@ -198,6 +203,7 @@ impl UploadRequest {
             max_redirects: redirect_limit(self.max_redirects)?,
             retry: self.retry.map(retry_policy).transpose()?,
             profile: self.enable_profile.unwrap_or(false),
+            expect_continue: self.expect_continue.unwrap_or(true),
             client: ClientKey {
                 ca: ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
                 http2: self.enable_http2.unwrap_or(false),
@@ -557,6 +563,7 @@ mod tests {
             proxy: None,
             retry: None,
             enable_profile: None,
+            expect_continue: None,
             environment: None,
         }
     }

@@ -5,10 +5,10 @@
 //! (`REQUEST_METHOD`) live here; which client carries them is `clients.rs`. A proxy URL is an
 //! HTTP proxy (`http:`, `https:`, or no scheme) or a SOCKS proxy (`src/socks.rs`).
 
-use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
+use hyper_util::client::proxy::matcher::Matcher;
+use reqwest::Url;
 
-use crate::error::UploadError;
-use crate::socks::{SocksAddr, SocksReach, SOCKS_SCHEMES};
+use crate::socks::{SocksAddr, SOCKS_SCHEMES};
 
 /// The schemes of HTTP proxy URLs (`CONNECT` tunnels for `https:`, forwarding for `http:`).
 const HTTP_SCHEMES: [&str; 2] = ["http", "https"];
@@ -108,15 +108,6 @@ impl ProxyScope {
             ProxyScope::All => "ALL_PROXY",
         }
     }
-
-    /// reqwest's proxy for `url` over these URLs.
-    fn proxy(self, url: &str) -> reqwest::Result<Proxy> {
-        match self {
-            ProxyScope::Https => Proxy::https(url),
-            ProxyScope::Http => Proxy::http(url),
-            ProxyScope::All => Proxy::all(url),
-        }
-    }
 }
 
 impl ProxyVariables {
@@ -152,8 +143,8 @@ impl ProxyVariables {
     }
 
     /// These settings as a choice: none when no proxy variable is set, or when `NO_PROXY` holds
-    /// `*` (every host, as curl reads it; reqwest's matcher would apply it to names only, not to
-    /// IP addresses).
+    /// `*` (every host, as curl reads it; hyper-util's matcher would apply it to names only, not
+    /// to IP addresses).
     pub fn into_choice(self) -> ProxyChoice {
         let exempts_all = self
             .no
@@ -167,44 +158,38 @@ impl ProxyVariables {
     }
 }
 
-/// `builder` with the proxies of `choice`: an `https:` URL goes to `HTTPS_PROXY`, an `http:` URL
-/// to `HTTP_PROXY`, either to `ALL_PROXY` when its own is unset; `NO_PROXY` exempts hosts from
-/// all three. Credentials in a proxy URL are sent as `Proxy-Authorization: Basic` to an HTTP
-/// proxy, as RFC 1929 username and password to a SOCKS5 one.
-pub fn with_proxy(
-    builder: ClientBuilder,
-    choice: &ProxyChoice,
-) -> Result<ClientBuilder, UploadError> {
-    // URLs were checked by `options.rs`; this error never repeats one.
-    fn invalid(what: &'static str) -> impl Fn(reqwest::Error) -> UploadError {
-        move |_| UploadError::invalid_value(format!("{what} cannot be used as a proxy URL"))
+/// The proxy matcher of `choice` (`connector.rs` asks it which proxy a URL goes through): an
+/// `https:` URL goes to `HTTPS_PROXY`, an `http:` URL to `HTTP_PROXY`, either to `ALL_PROXY` when
+/// its own is unset; `NO_PROXY` exempts hosts from all three. Credentials in a proxy URL are sent
+/// as `Proxy-Authorization: Basic` to an HTTP proxy, as RFC 1929 username and password to a
+/// SOCKS5 one. `None` without a proxy.
+pub fn matcher(choice: &ProxyChoice) -> Option<Matcher> {
+    // URLs were checked by `options.rs`; given to the matcher normalized, as reqwest gave them.
+    let url = |url: &str| proxy_url(url).map(String::from).unwrap_or_default();
+    match choice {
+        ProxyChoice::None => None,
+        ProxyChoice::Fixed(fixed) => Some(Matcher::builder().all(url(fixed)).build()),
+        ProxyChoice::Variables(vars) => {
+            let mut builder = Matcher::builder().no(vars.no.clone().unwrap_or_default());
+            for (scope, proxy) in vars.urls() {
+                builder = match scope {
+                    ProxyScope::Https => builder.https(url(proxy)),
+                    ProxyScope::Http => builder.http(url(proxy)),
+                    ProxyScope::All => builder.all(url(proxy)),
+                };
+            }
+            Some(builder.build())
+        }
     }
-    let socks: Vec<SocksAddr> = choice
+}
+
+/// The SOCKS proxies of `choice` (for [`SocksReach`]).
+pub fn socks_proxies(choice: &ProxyChoice) -> Vec<SocksAddr> {
+    choice
         .urls()
         .into_iter()
         .filter_map(|url| SocksAddr::of(&proxy_url(url).ok()?))
-        .collect();
-    let builder = if socks.is_empty() {
-        builder
-    } else {
-        builder.connector_layer(SocksReach::new(socks))
-    };
-    Ok(match choice {
-        ProxyChoice::None => builder,
-        ProxyChoice::Fixed(url) => {
-            builder.proxy(Proxy::all(url).map_err(invalid("parameter.proxy"))?)
-        }
-        ProxyChoice::Variables(vars) => {
-            // reqwest takes the first proxy that matches a URL: the specific ones go first.
-            let mut builder = builder;
-            for (scope, url) in vars.urls() {
-                let proxy = scope.proxy(url).map_err(invalid(scope.variable()))?;
-                let exempt = vars.no.as_deref().and_then(NoProxy::from_string);
-                builder = builder.proxy(proxy.no_proxy(exempt));
-            }
-            builder
-        }
-    })
+        .collect()
 }
 
 #[cfg(test)]

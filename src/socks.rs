@@ -1,5 +1,5 @@
-//! SOCKS proxies (`socks5://`, `socks5h://`, `socks4://`, `socks4a://`): reqwest speaks the
-//! protocol (its `socks` feature, hyper-util's SOCKS client), with the credentials of the URL
+//! SOCKS proxies (`socks5://`, `socks5h://`, `socks4://`, `socks4a://`): hyper-util's SOCKS
+//! clients speak the protocol (`connector.rs`), with the credentials of the URL
 //! (RFC 1929 for SOCKS5). `socks5` and `socks4` resolve the server's host name here and ask the
 //! proxy for an address; `socks5h` and `socks4a` ask the proxy for the name, as curl does.
 //!
@@ -22,7 +22,7 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tower::{Layer, Service};
 
-/// The error type of reqwest's connector.
+/// The error type of the connector.
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// The schemes of SOCKS proxy URLs.
