@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE};
-use reqwest::{RequestBuilder, Response};
+use reqwest::{RequestBuilder, Response, Version};
 use tokio_util::either::Either;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -23,6 +23,7 @@ use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
 use crate::proxy::ProxyChoice;
+use crate::quic::{never_connected, within_handshake};
 use crate::redirect::Hop;
 use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
@@ -111,16 +112,40 @@ impl Attempts {
     /// Sends one request to `hop`: ends the body of the request before it (a server that
     /// answered a redirect, 429 or 503 before reading the whole body), waits for the HTTP/2
     /// first turn, builds the request (a body sends the file again from its start, from a
-    /// re-opened file whose size must not have changed) and sends it.
+    /// re-opened file whose size must not have changed) and sends it. With HTTP/3 offered for
+    /// its origin, over QUIC first, and over TCP when QUIC did not come up (`quic.rs`).
     pub async fn send(&mut self, hop: &Hop) -> Result<Sent, UploadError> {
         self.stop.end_attempt();
-        let first_turn = self.first_turn(hop).await;
+        let quic = (self.pooled.quic.clone()).filter(|q| hop.with_body && q.offered(&hop.url));
+        if let Some(origins) = quic {
+            if let Some(sent) = self.send_over(hop, true).await? {
+                return Ok(sent);
+            }
+            // Not one byte of the body went over QUIC: the receiver has nothing to process.
+            origins.failed(&hop.url);
+            self.stop.end_attempt();
+        }
+        self.send_over(hop, false)
+            .await?
+            .ok_or_else(|| UploadError::internal("a request over TCP"))
+    }
+
+    /// One request to `hop`, over HTTP/3 when `quic`; `None` when QUIC did not come up (the
+    /// request was dropped with none of its body sent).
+    async fn send_over(&mut self, hop: &Hop, quic: bool) -> Result<Option<Sent>, UploadError> {
+        let first_turn = match quic {
+            true => None,
+            false => self.first_turn(hop).await,
+        };
         let fetch_start = Instant::now();
-        let request = self
+        let mut request = self
             .pooled
             .client
             .request(hop.method.clone(), hop.url.clone())
             .headers(hop.headers.clone());
+        if quic {
+            request = request.version(Version::HTTP_3);
+        }
         let mut seen = Seen {
             fetch_start,
             connecting: Connecting::default(),
@@ -138,12 +163,25 @@ impl Attempts {
                 turn.follow(body).await;
             }
         };
-        let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        let watched = watch_connecting(alongside(request, opening));
+        let (result, connecting) = match (quic, seen.body.clone()) {
+            (true, Some(body)) => match within_handshake(watched, &body).await {
+                Some((Err(err), _)) if never_connected(&err) => return Ok(None),
+                Some((result, _)) => (result, Connecting::quic(fetch_start)),
+                None => return Ok(None),
+            },
+            _ => watched.await,
+        };
         if let (Some(turn), Ok(_)) = (&first_turn, &result) {
             turn.connected();
         }
         drop(first_turn);
         seen.connecting = connecting;
+        Ok(Some(self.sent(result, seen)))
+    }
+
+    /// What an attempt got: its failure classified, the body's own failure first.
+    fn sent(&self, result: reqwest::Result<Response>, seen: Seen) -> Sent {
         let http2 = result.as_ref().err().and_then(http2_failure);
         let unprocessed = result.as_ref().err().and_then(|_| not_written(&seen));
         // The body's own failure wins: HTTP/2 reports it as the stream's reset.
@@ -154,12 +192,12 @@ impl Attempts {
             None if proxied => UploadError::from_proxied_http(err),
             None => UploadError::from_http(err),
         });
-        Ok(Sent {
+        Sent {
             result,
             seen,
             http2,
             unprocessed,
-        })
+        }
     }
 
     /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another

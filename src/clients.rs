@@ -15,6 +15,7 @@ use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
 use crate::keep_alive::{PoolIdle, POOL_IDLE};
 use crate::proxy::{with_proxy, ProxyChoice};
+use crate::quic::QuicOrigins;
 use crate::recent::Recent;
 use crate::reuse::MarkNewConnections;
 use crate::warmup::FirstConnections;
@@ -46,6 +47,8 @@ pub struct ClientKey {
     pub proxy: ProxyChoice,
     /// How long its pool keeps a connection idle (`keep_alive.rs`: the origin's hint).
     pub pool_idle: PoolIdle,
+    /// Whether it offers HTTP/3 to `https:` origins (`enableQuic`, `quic.rs`).
+    pub quic: bool,
 }
 
 /// Extra trusted roots (`ca`): their PEM texts, which tell one client's settings from another's,
@@ -95,6 +98,8 @@ pub struct Pooled {
     pub client: Client,
     /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
     pub first: Option<Arc<FirstConnections>>,
+    /// With HTTP/3 offered: the origins whose QUIC failed (`src/quic.rs`).
+    pub quic: Option<Arc<QuicOrigins>>,
 }
 
 impl Clients {
@@ -105,6 +110,7 @@ impl Clients {
             default: Pooled {
                 client: build(&ClientKey::default())?,
                 first: None,
+                quic: None,
             },
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
         })
@@ -122,12 +128,38 @@ impl Clients {
         if let Some(client) = cache.get(key) {
             return Ok(client);
         }
-        let client = Pooled {
-            client: build(key)?,
-            first: key.http2.then(Default::default),
+        let client = match key.quic {
+            true => with_quic(key)?,
+            false => Pooled {
+                client: build(key)?,
+                first: key.http2.then(Default::default),
+                quic: None,
+            },
         };
         cache.insert(key.clone(), client.clone());
         Ok(client)
+    }
+}
+
+/// A client that offers HTTP/3 as well (`enableQuic`): built inside the environment's runtime,
+/// whose tasks drive its QUIC endpoint (a UDP socket). Where no QUIC endpoint can be made (no
+/// UDP socket), the client of the same settings without QUIC.
+fn with_quic(key: &ClientKey) -> Result<Pooled, UploadError> {
+    let first = key.http2.then(Default::default);
+    match napi::bindgen_prelude::within_runtime_if_available(|| build(key)) {
+        Ok(client) => Ok(Pooled {
+            client,
+            first,
+            quic: Some(Default::default()),
+        }),
+        Err(_) => Ok(Pooled {
+            client: build(&ClientKey {
+                quic: false,
+                ..key.clone()
+            })?,
+            first,
+            quic: None,
+        }),
     }
 }
 
@@ -140,8 +172,13 @@ fn build(key: &ClientKey) -> Result<Client, UploadError> {
         builder = builder
             .http2_adaptive_window(true)
             .http2_max_header_list_size(MAX_HTTP2_HEADER_LIST);
-    } else {
+    } else if !key.quic {
         builder = builder.http1_only();
+    }
+    if key.quic {
+        // HTTP/3 for the requests that ask for it (`quic.rs`); TCP keeps the ALPN of `tls`
+        // (HTTP/1.1 only unless `http2`), and QUIC gets a copy offering `h3`.
+        builder = builder.http3_prior_knowledge();
     }
     let tls =
         trust::tls_config(roots::system_roots(), &key.ca.certificates, key.http2).map_err(|e| {

@@ -346,6 +346,9 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
             other => other,
         };
     }
+    if let Some(code) = code_of_http3(cause) {
+        return Some(code);
+    }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
         if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
             return Some(ErrorCode::ECONNRESET);
@@ -358,6 +361,36 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         }
     }
     None
+}
+
+/// What an HTTP/3 failure says by its type (h3's stream and connection errors, quinn's
+/// connection error): a stream or connection the server reset, stopped or closed under the
+/// request is a connection lost, like HTTP/1.1's incomplete message; a QUIC idle timeout is a
+/// timeout.
+fn code_of_http3(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
+    use h3::error::{ConnectionError as H3Connection, StreamError};
+    if let Some(stream) = cause.downcast_ref::<StreamError>() {
+        return match stream {
+            StreamError::ConnectionError { .. }
+            | StreamError::RemoteTerminate { .. }
+            | StreamError::RemoteClosing { .. } => Some(ErrorCode::ECONNRESET),
+            _ => None,
+        };
+    }
+    if let Some(connection) = cause.downcast_ref::<H3Connection>() {
+        return Some(match connection {
+            H3Connection::Timeout { .. } => ErrorCode::ETIMEDOUT,
+            _ => ErrorCode::ECONNRESET,
+        });
+    }
+    match cause.downcast_ref::<quinn::ConnectionError>()? {
+        quinn::ConnectionError::TimedOut => Some(ErrorCode::ETIMEDOUT),
+        quinn::ConnectionError::ConnectionClosed(_)
+        | quinn::ConnectionError::ApplicationClosed(_)
+        | quinn::ConnectionError::Reset
+        | quinn::ConnectionError::LocallyClosed => Some(ErrorCode::ECONNRESET),
+        _ => None,
+    }
 }
 
 fn code_of_io_kind(kind: io::ErrorKind) -> Option<ErrorCode> {

@@ -60,6 +60,8 @@ pub struct UploadRequest {
     pub ca: Option<Vec<String>>,
     /// `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1.
     pub enable_http2: Option<bool>,
+    /// `enableQuic`: HTTP/3 to `https:` origins, over TCP when QUIC does not come up.
+    pub enable_quic: Option<bool>,
     /// The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
     /// JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
@@ -179,6 +181,8 @@ impl UploadRequest {
                 "parameter.filePath should be a non-empty String",
             ));
         }
+        // QUIC is TLS only, and never bypasses a proxy.
+        let quic = self.enable_quic.unwrap_or(false) && url.scheme() == "https";
         Ok(UploadPlan {
             url,
             file_path: self.file_path,
@@ -198,12 +202,12 @@ impl UploadRequest {
             max_redirects: redirect_limit(self.max_redirects)?,
             retry: self.retry.map(retry_policy).transpose()?,
             profile: self.enable_profile.unwrap_or(false),
-            client: ClientKey {
-                ca: ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
-                http2: self.enable_http2.unwrap_or(false),
-                proxy: proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
-                ..ClientKey::default()
-            },
+            client: client_key(
+                ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
+                self.enable_http2.unwrap_or(false),
+                quic,
+                proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
+            ),
         })
     }
 
@@ -323,6 +327,17 @@ fn proxy_env(vars: Option<&[NameValue]>) -> ProxyVariables {
 /// Which proxy the upload goes through: the `proxy` option's URL, none for `false`, else the
 /// environment's. A URL that cannot be used is an error that does not repeat it (it may hold a
 /// password).
+/// The settings of the upload's client. HTTP/3 only without a proxy: QUIC would go around it.
+fn client_key(ca: ExtraRoots, http2: bool, quic: bool, proxy: ProxyChoice) -> ClientKey {
+    ClientKey {
+        ca,
+        http2,
+        quic: quic && proxy == ProxyChoice::None,
+        proxy,
+        ..ClientKey::default()
+    }
+}
+
 fn proxy_choice(
     option: Option<Either<String, bool>>,
     env: ProxyVariables,
@@ -553,6 +568,7 @@ mod tests {
             max_response_bytes: None,
             ca: None,
             enable_http2: None,
+            enable_quic: None,
             max_redirects: None,
             proxy: None,
             retry: None,

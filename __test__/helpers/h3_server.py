@@ -1,0 +1,159 @@
+"""An HTTP/3 upload receiver for the tests (aioquic, pinned in __test__/helpers/h3-requirements.txt).
+
+    python h3_server.py CERT_FILE KEY_FILE
+
+Listens on 127.0.0.1, a free UDP port, and prints one JSON line per event on stdout:
+{"event": "ready", "port": N} once listening, then for each request stream
+{"event": "end" | "reset", "path", "bytes", "contentLength"} when its body ended or the client
+reset it. Each request is answered when its body ends, with JSON: the HTTP version, method,
+path, headers, byte count of the body, and the multipart parts (text fields; the file part's
+name, filename, byte count and sha256; whether the closing delimiter came). The path picks a
+behaviour:
+
+    /stall   after the request's headers, the server reads nothing more from that connection
+             (its datagrams are dropped: no acknowledgement, no flow control credit)
+    anything else: receive and answer as above
+"""
+
+import asyncio
+import hashlib
+import json
+import re
+import sys
+
+from aioquic.asyncio import QuicConnectionProtocol, serve
+from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.events import DataReceived, HeadersReceived
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import ProtocolNegotiated, StreamDataReceived, StreamReset
+
+
+def emit(**event):
+    print(json.dumps(event), flush=True)
+
+
+class Multipart:
+    """Reads a multipart body whose last part is the file, hashing the file as it streams."""
+
+    def __init__(self, boundary):
+        self.delimiter = b"--" + boundary
+        self.closing = b"\r\n--" + boundary + b"--\r\n"
+        self.head = b""
+        self.fields = {}
+        self.file = None
+        self.sha = hashlib.sha256()
+        self.file_bytes = 0
+        self.held = b""
+
+    def feed(self, data):
+        if self.file is None:
+            self.head += data
+            start = self.head.find(b'filename="')
+            end = self.head.find(b"\r\n\r\n", start) if start >= 0 else -1
+            if end < 0:
+                return
+            self.parts(self.head[:end])
+            data, self.head = self.head[end + 4 :], b""
+        held = self.held + data
+        keep = len(self.closing)
+        if len(held) > keep:
+            self.sha.update(held[:-keep])
+            self.file_bytes += len(held) - keep
+            held = held[-keep:]
+        self.held = held
+
+    def parts(self, head):
+        for part in head.split(self.delimiter)[1:]:
+            header, _, value = part.partition(b"\r\n\r\n")
+            name = re.search(rb'name="([^"]*)"', header)
+            filename = re.search(rb'filename="([^"]*)"', header)
+            if filename:
+                self.file = {"name": name.group(1).decode(), "filename": filename.group(1).decode()}
+            elif name:
+                self.fields[name.group(1).decode()] = value[:-2].decode()
+
+    def result(self):
+        file = dict(self.file or {}, bytes=self.file_bytes, sha256=self.sha.hexdigest())
+        return {"fields": self.fields, "file": file, "closed": self.held == self.closing}
+
+
+class Request:
+    def __init__(self, headers):
+        self.headers = {k.decode(): v.decode() for k, v in headers}
+        self.bytes = 0
+        found = re.search(r"boundary=([^;]+)", self.headers.get("content-type", ""))
+        self.multipart = Multipart(found.group(1).strip('"').encode()) if found else None
+
+    def feed(self, data):
+        self.bytes += len(data)
+        if self.multipart:
+            self.multipart.feed(data)
+
+    def summary(self):
+        length = self.headers.get("content-length")
+        return {
+            "path": self.headers.get(":path"),
+            "bytes": self.bytes,
+            "contentLength": int(length) if length else None,
+        }
+
+
+class Receiver(QuicConnectionProtocol):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.http = None
+        self.requests = {}
+        self.stalled = False
+
+    def datagram_received(self, data, addr):
+        if not self.stalled:
+            super().datagram_received(data, addr)
+
+    def quic_event_received(self, event):
+        if isinstance(event, ProtocolNegotiated) and event.alpn_protocol in H3_ALPN:
+            self.http = H3Connection(self._quic)
+        if isinstance(event, StreamReset) and event.stream_id in self.requests:
+            emit(event="reset", **self.requests.pop(event.stream_id).summary())
+        if self.http is None:
+            return
+        for http_event in self.http.handle_event(event):
+            self.on_http(http_event)
+        # A stream that ended inside an HTTP/3 frame (a body cut short) ends no HTTP/3 event.
+        if isinstance(event, StreamDataReceived) and event.end_stream and event.stream_id in self.requests:
+            emit(event="end", **self.requests.pop(event.stream_id).summary())
+
+    def on_http(self, event):
+        if isinstance(event, HeadersReceived):
+            request = self.requests[event.stream_id] = Request(event.headers)
+            if request.headers.get(":path") == "/stall":
+                self.stalled = True
+        elif isinstance(event, DataReceived) and event.stream_id in self.requests:
+            self.requests[event.stream_id].feed(event.data)
+        else:
+            return
+        if event.stream_ended:
+            self.answer(event.stream_id, self.requests.pop(event.stream_id))
+
+    def answer(self, stream_id, request):
+        emit(event="end", **request.summary())
+        body = dict(request.summary(), httpVersion="HTTP/3", method=request.headers.get(":method"))
+        body["headers"] = {k: v for k, v in request.headers.items() if not k.startswith(":")}
+        if request.multipart:
+            body.update(request.multipart.result())
+        data = json.dumps(body).encode()
+        headers = [(b":status", b"200"), (b"content-type", b"application/json")]
+        self.http.send_headers(stream_id, headers + [(b"content-length", str(len(data)).encode())])
+        self.http.send_data(stream_id, data, end_stream=True)
+        self.transmit()
+
+
+async def main(cert, key):
+    configuration = QuicConfiguration(is_client=False, alpn_protocols=H3_ALPN)
+    configuration.load_cert_chain(cert, key)
+    server = await serve("127.0.0.1", 0, configuration=configuration, create_protocol=Receiver)
+    emit(event="ready", port=server._transport.get_extra_info("sockname")[1])
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

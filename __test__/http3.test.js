@@ -1,0 +1,173 @@
+'use strict'
+
+// enableQuic (docs/API.md §2.6): HTTP/3 to an `https:` origin, against an HTTP/3 server on
+// 127.0.0.1 (helpers/h3_server.py, Python's aioquic, with a CA generated at test time given as
+// `ca`): the bytes arrive exact, progress reaches 100, abort ends the stream, idleTimeout ends an
+// upload to a server that stopped reading, the profile says `h3`. A TCP-only origin (no UDP
+// listener) still gets the upload, over TCP, within the fallback wait, and the next upload to it
+// does not wait again.
+
+const fsp = require('node:fs/promises')
+const http2 = require('node:http2')
+const https = require('node:https')
+const os = require('node:os')
+const path = require('node:path')
+const test = require('ava')
+const { uploadFile } = require('../index.js')
+const { listen, within } = require('../testing')
+const { jsonLine, runFixture } = require('./helpers/child.js')
+const { startH3Server } = require('./helpers/h3.js')
+const { useCertificates, useTempFile } = require('./helpers/setup.js')
+
+const KiB = 1024
+const MiB = 1024 * KiB
+/** src/quic.rs HANDSHAKE_WAIT. */
+const FALLBACK_MS = 1000
+
+const certs = useCertificates(test)
+const small = useTempFile(test, 64 * KiB, { name: 'small.bin' })
+const mib = useTempFile(test, MiB, { name: 'one-mib.bin' })
+const large = useTempFile(test, 32 * MiB, { name: 'large.bin' })
+
+/** An HTTP/3 server of its own for the test; closed at its end. */
+async function h3Server(t) {
+  const server = await startH3Server(certs)
+  t.teardown(server.close)
+  return server
+}
+
+/** Starts an upload with `enableQuic` and the test CA; the task. */
+const start = (options) => uploadFile({ name: 'file', ca: certs.ca, enableQuic: true, ...options })
+/** The upload's result, or its failure; fails the test after 60 s. */
+const upload = (options) => within(start(options), 60000, 'the upload')
+
+/** Answers every request with the protocol it came on and the byte count of its body. */
+function answer(req, res) {
+  let bytes = 0
+  req.on('data', (chunk) => {
+    bytes += chunk.length
+  })
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ version: req.httpVersion, bytes, length: Number(req.headers['content-length']) }))
+  })
+}
+
+/** A TCP-only `https:` origin (nothing listens on its UDP port); its upload URL. */
+async function tcpOnly(t, server) {
+  const { port, close } = await listen(server)
+  t.teardown(close)
+  return `https://127.0.0.1:${port}/up`
+}
+
+/** Runs `task`, returning its result and how long it took in ms. */
+async function timed(task) {
+  const start = performance.now()
+  const result = await task
+  return { result, ms: performance.now() - start }
+}
+
+// Serial: these run first and alone, so that no other upload shares their timing.
+test.serial(
+  'a TCP-only origin gets the upload over TCP after the fallback wait; the next upload does not wait',
+  async (t) => {
+    const url = await tcpOnly(t, https.createServer({ key: certs.key, cert: certs.cert }, answer))
+    const progress = []
+    const task = start({ url, filePath: small.path })
+    task.onProgressUpdate((e) => progress.push(e.totalBytesSent))
+    const first = await timed(within(task, 60000, 'the upload'))
+    const body = JSON.parse(first.result.data)
+    t.is(body.version, '1.1')
+    t.is(body.bytes, body.length)
+    t.is(first.result.attempts, 1, 'the dropped QUIC request is not an attempt')
+    t.deepEqual(
+      progress,
+      [...progress].sort((a, b) => a - b),
+      'progress never went back: the dropped request reported none',
+    )
+    t.true(first.ms >= FALLBACK_MS, `the first upload waited for QUIC (${first.ms.toFixed(0)} ms)`)
+    t.true(first.ms < FALLBACK_MS + 4000, `and no longer than the fallback wait (${first.ms.toFixed(0)} ms)`)
+    const second = await timed(upload({ url, filePath: small.path }))
+    t.is(JSON.parse(second.result.data).version, '1.1')
+    t.true(second.ms < FALLBACK_MS, `the second upload did not wait (${second.ms.toFixed(0)} ms)`)
+    t.log(`first ${first.ms.toFixed(0)} ms, second ${second.ms.toFixed(0)} ms`)
+  },
+)
+
+test.serial('with enableHttp2 the fallback is HTTP/2', async (t) => {
+  const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
+  const url = await tcpOnly(t, server)
+  const res = await upload({ url, filePath: small.path, enableHttp2: true, enableProfile: true })
+  t.is(JSON.parse(res.data).version, '2.0')
+  t.is(res.profile.protocol, 'h2')
+})
+
+test('1 MiB with formData arrives byte-exact over HTTP/3; progress reaches 100; profile.protocol is h3', async (t) => {
+  const server = await h3Server(t)
+  const progress = []
+  const task = start({ url: server.url, filePath: mib.path, formData: { a: '1', b: 'two' }, enableProfile: true })
+  task.onProgressUpdate((e) => progress.push(e.progress))
+  const res = await within(task, 60000, 'the upload')
+  const body = JSON.parse(res.data)
+  t.is(res.statusCode, 200)
+  t.is(body.httpVersion, 'HTTP/3')
+  t.deepEqual(body.fields, { a: '1', b: 'two' })
+  t.is(body.file.filename, 'one-mib.bin')
+  t.is(body.file.bytes, mib.size)
+  t.is(body.file.sha256, mib.sha256)
+  t.true(body.closed, 'the closing delimiter arrived')
+  t.is(body.bytes, body.contentLength)
+  t.is(progress.at(-1), 100)
+  t.is(res.profile.protocol, 'h3')
+  t.is(res.profile.sendBytesCount, body.contentLength)
+})
+
+test('without enableQuic, or to an http: URL, nothing goes over QUIC', async (t) => {
+  const server = await h3Server(t)
+  const error = await t.throwsAsync(upload({ url: server.url, filePath: small.path, enableQuic: false, timeout: 3000 }))
+  t.not(error.code, undefined, 'the UDP-only server is not reached over TCP')
+  t.is(server.events.length, 0, 'the HTTP/3 server saw no request')
+})
+
+test('300 MiB arrives byte-exact over HTTP/3, streamed: peak RSS grows by less than 100 MiB', async (t) => {
+  const server = await h3Server(t)
+  const file = await require('../testing').makeTempFile(300 * MiB, { name: 'h3-300.bin' })
+  t.teardown(() => file.remove())
+  const caPath = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'upload-task-h3-ca-')), 'ca.pem')
+  await fsp.writeFile(caPath, certs.ca)
+  const run = await runFixture('h3-memory.js', [server.url, file.path, small.path, caPath], { timeoutMs: 170000 })
+  const report = jsonLine(t, run)
+  const body = JSON.parse(report.data)
+  t.is(report.statusCode, 200, report.errMsg)
+  t.is(body.httpVersion, 'HTTP/3')
+  t.is(body.file.bytes, file.size)
+  t.is(body.file.sha256, file.sha256)
+  t.deepEqual(body.fields, { big: 'yes' })
+  const growth = report.hwmAfter - report.hwmBefore
+  t.log(`VmHWM +${(growth / MiB).toFixed(1)} MiB over 300 MiB`)
+  t.true(growth < 100 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`)
+})
+
+test('abort mid-body fails with ABORT_ERR and ends the stream short of its Content-Length', async (t) => {
+  const server = await h3Server(t)
+  const task = start({ url: server.url, filePath: large.path, maxBytesPerSecond: 8 * MiB })
+  task.onProgressUpdate((e) => {
+    if (e.totalBytesSent > 2 * MiB) task.abort()
+  })
+  const error = await t.throwsAsync(within(task, 60000, 'the upload'))
+  t.is(error.code, 'ABORT_ERR')
+  const ended = await server.waitFor((e) => e.path === '/up')
+  t.true(ended.bytes < ended.contentLength, `the server got ${ended.bytes} of ${ended.contentLength} bytes`)
+  t.true(ended.bytes > 2 * MiB)
+})
+
+test('idleTimeout ends an upload to a server that stopped reading (phase send)', async (t) => {
+  const server = await h3Server(t)
+  const start = performance.now()
+  const error = await t.throwsAsync(
+    upload({ url: server.url.replace('/up', '/stall'), filePath: large.path, idleTimeout: 1500 }),
+  )
+  t.is(error.code, 'ETIMEDOUT')
+  t.is(error.phase, 'send')
+  t.true(performance.now() - start < 15000)
+})
