@@ -20,6 +20,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 
 from aioquic.asyncio import QuicConnectionProtocol, serve
 from aioquic.h3.connection import H3_ALPN, H3Connection
@@ -81,6 +82,7 @@ class Request:
     def __init__(self, headers):
         self.headers = {k.decode(): v.decode() for k, v in headers}
         self.bytes = 0
+        self.cpu = time.process_time()
         found = re.search(r"boundary=([^;]+)", self.headers.get("content-type", ""))
         self.multipart = Multipart(found.group(1).strip('"').encode()) if found else None
 
@@ -137,6 +139,7 @@ class Receiver(QuicConnectionProtocol):
     def answer(self, stream_id, request):
         emit(event="end", **request.summary())
         body = dict(request.summary(), httpVersion="HTTP/3", method=request.headers.get(":method"))
+        body["sinkCpuMs"] = (time.process_time() - request.cpu) * 1000
         body["headers"] = {k: v for k, v in request.headers.items() if not k.startswith(":")}
         if request.multipart:
             body.update(request.multipart.result())
