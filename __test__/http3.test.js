@@ -83,6 +83,13 @@ test.serial(
   },
 )
 
+test.serial('idleTimeout shorter than the fallback wait ends the upload in phase connect', async (t) => {
+  const url = await tcpOnly(t, https.createServer({ key: certs.key, cert: certs.cert }, answer))
+  const error = await t.throwsAsync(upload({ url, filePath: small.path, idleTimeout: 500 }))
+  t.is(error.code, 'ETIMEDOUT')
+  t.is(error.phase, 'connect')
+})
+
 test.serial('with enableHttp2 the fallback is HTTP/2', async (t) => {
   const server = http2.createSecureServer({ key: certs.key, cert: certs.cert, allowHTTP1: true }, answer)
   const url = await tcpOnly(t, server)
@@ -159,4 +166,87 @@ test('idleTimeout ends an upload to a server that stopped reading (phase send)',
   t.is(error.code, 'ETIMEDOUT')
   t.is(error.phase, 'send')
   t.true(performance.now() - start < 15000)
+})
+
+test('idleTimeout ends an upload whose server read the body and never answers (phase wait)', async (t) => {
+  const server = await h3Server(t)
+  const error = await t.throwsAsync(
+    upload({ url: server.url.replace('/up', '/silent'), filePath: mib.path, idleTimeout: 1500 }),
+  )
+  t.is(error.code, 'ETIMEDOUT')
+  t.is(error.phase, 'wait')
+  const ended = await server.waitFor((e) => e.path === '/silent')
+  t.is(ended.bytes, ended.contentLength, 'the whole body had arrived')
+})
+
+test('timeout ends an upload to a server that stopped reading', async (t) => {
+  const server = await h3Server(t)
+  const error = await t.throwsAsync(
+    upload({ url: server.url.replace('/up', '/stall'), filePath: large.path, timeout: 1500 }),
+  )
+  t.is(error.code, 'ETIMEDOUT')
+  t.is(error.phase, 'send')
+})
+
+test('a 307 is followed over HTTP/3: the file is sent again, whole', async (t) => {
+  const server = await h3Server(t)
+  const progress = []
+  const task = start({ url: server.url.replace('/up', '/redirect'), filePath: mib.path, enableProfile: true })
+  task.onProgressUpdate((e) => progress.push(e.progress))
+  const res = await within(task, 60000, 'the upload')
+  const body = JSON.parse(res.data)
+  t.is(res.statusCode, 200)
+  t.is(body.path, '/up')
+  t.is(body.httpVersion, 'HTTP/3')
+  t.is(body.file.sha256, mib.sha256)
+  t.deepEqual(
+    server.events.map((e) => [e.path, e.bytes === e.contentLength]),
+    [
+      ['/redirect', true],
+      ['/up', true],
+    ],
+  )
+  t.is(res.profile.protocol, 'h3')
+  t.is(progress.at(-1), 100)
+})
+
+test('a 413 answered before the body is the result', async (t) => {
+  const server = await h3Server(t)
+  const res = await upload({ url: server.url.replace('/up', '/early'), filePath: large.path })
+  t.is(res.statusCode, 413)
+  t.is(res.data, 'too large')
+  const ended = await server.waitFor((e) => e.path === '/early')
+  t.true(ended.bytes < ended.contentLength, `the server got ${ended.bytes} of ${ended.contentLength} bytes`)
+})
+
+test('retry sends the upload again over HTTP/3 after a 503', async (t) => {
+  const server = await h3Server(t)
+  const res = await upload({ url: server.url.replace('/up', '/busy'), filePath: mib.path, retry: { limit: 2 } })
+  const body = JSON.parse(res.data)
+  t.is(res.statusCode, 200)
+  t.is(res.attempts, 2)
+  t.is(body.httpVersion, 'HTTP/3')
+  t.is(body.file.sha256, mib.sha256)
+})
+
+test('maxBytesPerSecond paces the body over HTTP/3', async (t) => {
+  const server = await h3Server(t)
+  const { result, ms } = await timed(upload({ url: server.url, filePath: mib.path, maxBytesPerSecond: MiB }))
+  const body = JSON.parse(result.data)
+  t.is(body.file.sha256, mib.sha256)
+  t.true(ms >= 800, `1 MiB at 1 MiB/s took ${ms.toFixed(0)} ms`)
+})
+
+test('an AbortSignal aborts an upload over HTTP/3', async (t) => {
+  const server = await h3Server(t)
+  const controller = new AbortController()
+  const task = start({ url: server.url, filePath: large.path, maxBytesPerSecond: 8 * MiB, signal: controller.signal })
+  task.onProgressUpdate((e) => {
+    if (e.totalBytesSent > MiB) controller.abort(new Error('enough'))
+  })
+  const error = await t.throwsAsync(within(task, 60000, 'the upload'))
+  t.is(error.code, 'ABORT_ERR')
+  t.is(error.cause?.message, 'enough')
+  const ended = await server.waitFor((e) => e.path === '/up')
+  t.true(ended.bytes < ended.contentLength)
 })

@@ -10,8 +10,12 @@ path, headers, byte count of the body, and the multipart parts (text fields; the
 name, filename, byte count and sha256; whether the closing delimiter came). The path picks a
 behaviour:
 
-    /stall   after the request's headers, the server reads nothing more from that connection
-             (its datagrams are dropped: no acknowledgement, no flow control credit)
+    /stall     after the request's headers, the server reads nothing more from that connection
+               (its datagrams are dropped: no acknowledgement, no flow control credit)
+    /silent    receives the whole body and never answers
+    /redirect  answers 307 (Location: /up) when the body ended
+    /early     answers 413 as soon as the headers arrive, before the body
+    /busy      answers the first request 503 (Retry-After: 0) when its body ended, then as above
     anything else: receive and answer as above
 """
 
@@ -27,6 +31,10 @@ from aioquic.h3.connection import H3_ALPN, H3Connection
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ProtocolNegotiated, StreamDataReceived, StreamReset
+
+
+# Whether /busy already answered its one 503 (for the whole server).
+BUSY_ANSWERED = []
 
 
 def emit(**event):
@@ -82,6 +90,7 @@ class Request:
     def __init__(self, headers):
         self.headers = {k.decode(): v.decode() for k, v in headers}
         self.bytes = 0
+        self.answered = False
         self.cpu = time.process_time()
         found = re.search(r"boundary=([^;]+)", self.headers.get("content-type", ""))
         self.multipart = Multipart(found.group(1).strip('"').encode()) if found else None
@@ -127,27 +136,41 @@ class Receiver(QuicConnectionProtocol):
     def on_http(self, event):
         if isinstance(event, HeadersReceived):
             request = self.requests[event.stream_id] = Request(event.headers)
-            if request.headers.get(":path") == "/stall":
+            path = request.headers.get(":path")
+            if path == "/stall":
                 self.stalled = True
+            elif path == "/early":
+                # Answered at once, before the body.
+                request.answered = True
+                self.respond(event.stream_id, b"413", b"too large", [(b"content-type", b"text/plain")])
         elif isinstance(event, DataReceived) and event.stream_id in self.requests:
             self.requests[event.stream_id].feed(event.data)
         else:
             return
         if event.stream_ended:
-            self.answer(event.stream_id, self.requests.pop(event.stream_id))
+            request = self.requests.pop(event.stream_id)
+            emit(event="end", **request.summary())
+            if request.headers.get(":path") == "/redirect":
+                self.respond(event.stream_id, b"307", b"", [(b"location", b"/up")])
+            elif request.headers.get(":path") == "/busy" and not BUSY_ANSWERED:
+                BUSY_ANSWERED.append(True)
+                self.respond(event.stream_id, b"503", b"busy", [(b"retry-after", b"0")])
+            elif not request.answered and request.headers.get(":path") != "/silent":
+                self.answer(event.stream_id, request)
+
+    def respond(self, stream_id, status, data, headers):
+        headers = [(b":status", status), (b"content-length", str(len(data)).encode())] + headers
+        self.http.send_headers(stream_id, headers)
+        self.http.send_data(stream_id, data, end_stream=True)
+        self.transmit()
 
     def answer(self, stream_id, request):
-        emit(event="end", **request.summary())
         body = dict(request.summary(), httpVersion="HTTP/3", method=request.headers.get(":method"))
         body["sinkCpuMs"] = (time.process_time() - request.cpu) * 1000
         body["headers"] = {k: v for k, v in request.headers.items() if not k.startswith(":")}
         if request.multipart:
             body.update(request.multipart.result())
-        data = json.dumps(body).encode()
-        headers = [(b":status", b"200"), (b"content-type", b"application/json")]
-        self.http.send_headers(stream_id, headers + [(b"content-length", str(len(data)).encode())])
-        self.http.send_data(stream_id, data, end_stream=True)
-        self.transmit()
+        self.respond(stream_id, b"200", json.dumps(body).encode(), [(b"content-type", b"application/json")])
 
 
 async def main(cert, key):
