@@ -237,6 +237,20 @@ test('maxBytesPerSecond paces the body over HTTP/3', async (t) => {
   t.true(ms >= 800, `1 MiB at 1 MiB/s took ${ms.toFixed(0)} ms`)
 })
 
+test('an aborted body that aioquic takes as malformed closes its connection: the other upload on it fails with ECONNRESET', async (t) => {
+  const server = await h3Server(t)
+  // The first upload opens the connection, so that the two below share it.
+  await upload({ url: server.url, filePath: small.path })
+  const aborted = start({ url: server.url, filePath: large.path, maxBytesPerSecond: 8 * MiB })
+  const other = start({ url: server.url, filePath: large.path, maxBytesPerSecond: 8 * MiB })
+  aborted.onProgressUpdate((e) => {
+    if (e.totalBytesSent > MiB) aborted.abort()
+  })
+  const [first, second] = await Promise.allSettled([aborted, other].map((task) => within(task, 60000, 'the upload')))
+  t.is(first.reason?.code, 'ABORT_ERR')
+  t.is(second.reason?.code, 'ECONNRESET')
+})
+
 test('an AbortSignal aborts an upload over HTTP/3', async (t) => {
   const server = await h3Server(t)
   const controller = new AbortController()
