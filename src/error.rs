@@ -465,6 +465,22 @@ mod tests {
     }
 
     #[test]
+    fn quic_connection_errors_are_classified_by_type() {
+        let timed_out = quinn::ConnectionError::TimedOut;
+        assert_eq!(code_of(&timed_out), Some(ErrorCode::ETIMEDOUT));
+        for lost in [
+            quinn::ConnectionError::Reset,
+            quinn::ConnectionError::LocallyClosed,
+        ] {
+            assert_eq!(code_of(&lost), Some(ErrorCode::ECONNRESET));
+        }
+        assert_eq!(code_of(&quinn::ConnectionError::VersionMismatch), None);
+        // Wrapped in an I/O error, as a body's transport may pass it on.
+        let wrapped = io::Error::other(quinn::ConnectionError::Reset);
+        assert_eq!(code_of(&wrapped), Some(ErrorCode::ECONNRESET));
+    }
+
+    #[test]
     fn file_errors_are_worded_like_node() {
         let err = io::Error::from(io::ErrorKind::NotFound);
         let mapped = UploadError::from_file_io(&err, "open", "/tmp/x");

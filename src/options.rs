@@ -324,9 +324,6 @@ fn proxy_env(vars: Option<&[NameValue]>) -> ProxyVariables {
     )
 }
 
-/// Which proxy the upload goes through: the `proxy` option's URL, none for `false`, else the
-/// environment's. A URL that cannot be used is an error that does not repeat it (it may hold a
-/// password).
 /// The settings of the upload's client. HTTP/3 only without a proxy: QUIC would go around it.
 fn client_key(ca: ExtraRoots, http2: bool, quic: bool, proxy: ProxyChoice) -> ClientKey {
     ClientKey {
@@ -338,6 +335,9 @@ fn client_key(ca: ExtraRoots, http2: bool, quic: bool, proxy: ProxyChoice) -> Cl
     }
 }
 
+/// Which proxy the upload goes through: the `proxy` option's URL, none for `false`, else the
+/// environment's. A URL that cannot be used is an error that does not repeat it (it may hold a
+/// password).
 fn proxy_choice(
     option: Option<Either<String, bool>>,
     env: ProxyVariables,
@@ -575,6 +575,25 @@ mod tests {
             enable_profile: None,
             environment: None,
         }
+    }
+
+    #[test]
+    fn enable_quic_offers_http3_to_https_urls_without_a_proxy_only() {
+        let quic = |url: &str, proxy: Option<Either<String, bool>>, on: Option<bool>| {
+            let mut r = request();
+            r.url = url.into();
+            r.proxy = proxy;
+            r.enable_quic = on;
+            r.validate().unwrap().client.quic
+        };
+        let https = "https://127.0.0.1:1/up";
+        assert!(quic(https, None, Some(true)));
+        assert!(!quic(https, None, None));
+        assert!(!quic(https, None, Some(false)));
+        assert!(!quic("http://127.0.0.1:1/up", None, Some(true)));
+        let proxied = Some(Either::A("http://127.0.0.1:2".to_string()));
+        assert!(!quic(https, proxied, Some(true)));
+        assert!(quic(https, Some(Either::B(false)), Some(true)));
     }
 
     #[test]
