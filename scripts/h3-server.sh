@@ -2,7 +2,7 @@
 # Installs the HTTP/3 test server's Python packages (aioquic, pinned in
 # __test__/helpers/h3-requirements.txt) into a virtual environment under node_modules/.cache
 # (gone with the next `npm ci`, like everything npm installs). Skips the work when that
-# environment already has exactly these packages. Needs python3 (3.8 or later) with venv.
+# environment already has exactly these packages. Needs python3 (3.11 or later: aioquic 1.7) with venv.
 #
 #   bash scripts/h3-server.sh     prints the environment's python, after installing if needed
 set -euo pipefail
