@@ -79,7 +79,11 @@ test.serial(
     const second = await timed(upload({ url, filePath: small.path }))
     t.is(JSON.parse(second.result.data).version, '1.1')
     t.true(second.ms < FALLBACK_MS, `the second upload did not wait (${second.ms.toFixed(0)} ms)`)
-    t.log(`first ${first.ms.toFixed(0)} ms, second ${second.ms.toFixed(0)} ms`)
+    // Another client of the environment (other settings: HTTP/2 offered) knows the origin too.
+    const third = await timed(upload({ url, filePath: small.path, enableHttp2: true }))
+    t.is(JSON.parse(third.result.data).version, '1.1')
+    t.true(third.ms < FALLBACK_MS, `the upload with other settings did not wait (${third.ms.toFixed(0)} ms)`)
+    t.log(`first ${first.ms.toFixed(0)} ms, second ${second.ms.toFixed(0)} ms, third ${third.ms.toFixed(0)} ms`)
   },
 )
 
@@ -208,6 +212,27 @@ test('a 307 is followed over HTTP/3: the file is sent again, whole', async (t) =
   )
   t.is(res.profile.protocol, 'h3')
   t.is(progress.at(-1), 100)
+})
+
+test('the GET of a 303 (no body) goes over TCP', async (t) => {
+  const server = await h3Server(t)
+  const tcp = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) =>
+    res.end(JSON.stringify({ version: req.httpVersion, method: req.method, path: req.url })),
+  )
+  // TCP on the port number of the HTTP/3 server's UDP socket: the same origin.
+  await new Promise((resolve, reject) => {
+    tcp.once('error', reject)
+    tcp.listen(server.port, '127.0.0.1', resolve)
+  })
+  t.teardown(() => {
+    tcp.closeAllConnections()
+    tcp.close()
+  })
+  const res = await upload({ url: server.url.replace('/up', '/see-other'), filePath: mib.path, enableProfile: true })
+  t.deepEqual(JSON.parse(res.data), { version: '1.1', method: 'GET', path: '/after' })
+  t.is(res.profile.protocol, 'http1.1')
+  const posted = await server.waitFor((e) => e.path === '/see-other')
+  t.is(posted.bytes, posted.contentLength, 'the POST went whole over HTTP/3')
 })
 
 test('a 413 answered before the body is the result', async (t) => {

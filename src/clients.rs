@@ -89,6 +89,9 @@ impl ExtraRoots {
 pub struct Clients {
     default: Pooled,
     others: Mutex<Recent<ClientKey, Pooled>>,
+    /// The origins whose QUIC failed, shared by every client of the environment that offers
+    /// HTTP/3, whatever its other settings (`src/quic.rs`).
+    quic_failed: Arc<QuicOrigins>,
 }
 
 /// A client, and for one that offers HTTP/2, its first connection per origin.
@@ -113,6 +116,7 @@ impl Clients {
                 quic: None,
             },
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
+            quic_failed: Default::default(),
         })
     }
 
@@ -129,7 +133,7 @@ impl Clients {
             return Ok(client);
         }
         let client = match key.quic {
-            true => with_quic(key)?,
+            true => with_quic(key, &self.quic_failed)?,
             false => Pooled {
                 client: build(key)?,
                 first: key.http2.then(Default::default),
@@ -144,13 +148,13 @@ impl Clients {
 /// A client that offers HTTP/3 as well (`enableQuic`): built inside the environment's runtime,
 /// whose tasks drive its QUIC endpoint (a UDP socket). Where no QUIC endpoint can be made (no
 /// UDP socket), the client of the same settings without QUIC.
-fn with_quic(key: &ClientKey) -> Result<Pooled, UploadError> {
+fn with_quic(key: &ClientKey, failed: &Arc<QuicOrigins>) -> Result<Pooled, UploadError> {
     let first = key.http2.then(Default::default);
     match napi::bindgen_prelude::within_runtime_if_available(|| build(key)) {
         Ok(client) => Ok(Pooled {
             client,
             first,
-            quic: Some(Default::default()),
+            quic: Some(failed.clone()),
         }),
         Err(_) => Ok(Pooled {
             client: build(&ClientKey {

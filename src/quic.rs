@@ -7,8 +7,8 @@
 //! to come up (quinn's connection error, before any stream), the request is dropped unsent and
 //! sent over TCP (HTTP/2 with `enableHttp2`, else HTTP/1.1) at once: the receiver got no byte of
 //! the multipart body, so it cannot have processed the upload. The origin is then remembered
-//! for the life of the client (its JavaScript environment, `clients.rs`), so later uploads to it
-//! go over TCP without waiting.
+//! for the life of its JavaScript environment (`Clients`, `clients.rs`, shared by all of its
+//! clients), so later uploads to it go over TCP without waiting.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -23,7 +23,7 @@ use crate::body_signals::BodySignals;
 /// over TCP instead.
 pub const HANDSHAKE_WAIT: Duration = Duration::from_secs(1);
 
-/// The origins of one client whose QUIC failed.
+/// The origins whose QUIC failed (one set per JavaScript environment).
 #[derive(Debug, Default)]
 pub struct QuicOrigins {
     failed: Mutex<HashSet<String>>,

@@ -14,6 +14,7 @@ behaviour:
                (its datagrams are dropped: no acknowledgement, no flow control credit)
     /silent    receives the whole body and never answers
     /redirect  answers 307 (Location: /up) when the body ended
+    /see-other answers 303 (Location: /after) when the body ended
     /early     answers 413 as soon as the headers arrive, before the body
     /busy      answers the first request 503 (Retry-After: 0) when its body ended, then as above
     anything else: receive and answer as above
@@ -152,6 +153,8 @@ class Receiver(QuicConnectionProtocol):
             emit(event="end", **request.summary())
             if request.headers.get(":path") == "/redirect":
                 self.respond(event.stream_id, b"307", b"", [(b"location", b"/up")])
+            elif request.headers.get(":path") == "/see-other":
+                self.respond(event.stream_id, b"303", b"", [(b"location", b"/after")])
             elif request.headers.get(":path") == "/busy" and not BUSY_ANSWERED:
                 BUSY_ANSWERED.append(True)
                 self.respond(event.stream_id, b"503", b"busy", [(b"retry-after", b"0")])
