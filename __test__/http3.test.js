@@ -16,6 +16,7 @@ const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { listen, within } = require('../testing')
 const { jsonLine, runFixture } = require('./helpers/child.js')
+const { assertExit, cli } = require('./helpers/cli.js')
 const { startH3Server } = require('./helpers/h3.js')
 const { answerVersion: answer } = require('./helpers/responses.js')
 const { useCertificates, useTempFile } = require('./helpers/setup.js')
@@ -47,6 +48,15 @@ async function tcpOnly(t, server) {
   const { port, close } = await listen(server)
   t.teardown(close)
   return `https://127.0.0.1:${port}/up`
+}
+
+/** The test CA in a PEM file of a temp dir that the test's teardown removes; its path. */
+async function caFile(t) {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'upload-task-h3-ca-'))
+  t.teardown(() => fsp.rm(dir, { recursive: true, force: true }))
+  const file = path.join(dir, 'ca.pem')
+  await fsp.writeFile(file, certs.ca)
+  return file
 }
 
 /** Runs `task`, returning its result and how long it took in ms. */
@@ -122,6 +132,15 @@ test('1 MiB with formData arrives byte-exact over HTTP/3; progress reaches 100; 
   t.is(res.profile.sendBytesCount, body.contentLength)
 })
 
+test('the CLI: --http3 uploads over HTTP/3', async (t) => {
+  const server = await h3Server(t)
+  const run = await cli(['-q', '--json', '--cacert', await caFile(t), '--http3', server.url, mib.path])
+  assertExit(t, run, 0)
+  const body = JSON.parse(JSON.parse(run.stdout).data)
+  t.is(body.httpVersion, 'HTTP/3')
+  t.is(body.file.sha256, mib.sha256)
+})
+
 test('without enableQuic nothing goes over QUIC', async (t) => {
   const server = await h3Server(t)
   const error = await t.throwsAsync(upload({ url: server.url, filePath: small.path, enableQuic: false, timeout: 3000 }))
@@ -133,9 +152,9 @@ test('300 MiB arrives byte-exact over HTTP/3, streamed: peak RSS grows by less t
   const server = await h3Server(t)
   const file = await require('../testing').makeTempFile(300 * MiB, { name: 'h3-300.bin' })
   t.teardown(() => file.remove())
-  const caPath = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'upload-task-h3-ca-')), 'ca.pem')
-  await fsp.writeFile(caPath, certs.ca)
-  const run = await runFixture('h3-memory.js', [server.url, file.path, small.path, caPath], { timeoutMs: 170000 })
+  const run = await runFixture('h3-memory.js', [server.url, file.path, small.path, await caFile(t)], {
+    timeoutMs: 170000,
+  })
   const report = jsonLine(t, run)
   const body = JSON.parse(report.data)
   t.is(report.statusCode, 200, report.errMsg)

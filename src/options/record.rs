@@ -371,7 +371,7 @@ pub const RECORDS: &[Record] = &[
         shown: "boolean",
         fallback: Fallback::Flag(false),
         rule: "`true`: HTTP/3 over QUIC to `https:` origins; over TCP (as `enableHttp2` says) when no byte of the body went over QUIC within 1 s, and then for every later upload of the environment to that origin; `http:` and uploads through a proxy ignore it (§2.6)",
-        cli: &[],
+        cli: &["--http3"],
         doc: "`true`: HTTP/3 (QUIC) to `https:` origins, falling back to TCP (HTTP/2 or HTTP/1.1) when QUIC does not come up within 1 s, remembered per origin. `http:` and proxied uploads ignore it. Not a boolean: `ERR_INVALID_ARG_TYPE`",
         see: Some("2.6"),
     },
