@@ -23,7 +23,7 @@ use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
 use crate::proxy::ProxyChoice;
-use crate::quic::{never_connected, within_handshake};
+use crate::quic::{never_connected, within_handshake, Offer};
 use crate::redirect::Hop;
 use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
@@ -116,26 +116,32 @@ impl Attempts {
     /// its origin, over QUIC first, and over TCP when QUIC did not come up (`quic.rs`).
     pub async fn send(&mut self, hop: &Hop) -> Result<Sent, UploadError> {
         self.stop.end_attempt();
-        let quic = (self.pooled.quic.clone()).filter(|q| hop.with_body && q.offered(&hop.url));
-        if let Some(origins) = quic {
-            if let Some(sent) = self.send_over(hop, true).await? {
-                return Ok(sent);
+        if let (Some(origins), true) = (self.pooled.quic.clone(), hop.with_body) {
+            let offer = origins.offer(&hop.url);
+            if offer != Offer::Tcp {
+                if let Some(sent) = self.send_over(hop, offer).await? {
+                    if sent.result.is_ok() || sent.seen.body.as_ref().is_some_and(|b| b.bytes() > 0)
+                    {
+                        origins.learnt(&hop.url, true);
+                    }
+                    return Ok(sent);
+                }
+                // Not one byte of the body went over QUIC: the receiver has nothing to process.
+                origins.learnt(&hop.url, false);
+                self.stop.end_attempt();
             }
-            // Not one byte of the body went over QUIC: the receiver has nothing to process.
-            origins.failed(&hop.url);
-            self.stop.end_attempt();
         }
-        self.send_over(hop, false)
+        self.send_over(hop, Offer::Tcp)
             .await?
             .ok_or_else(|| UploadError::internal("a request over TCP"))
     }
 
-    /// One request to `hop`, over HTTP/3 when `quic`; `None` when QUIC did not come up (the
-    /// request was dropped with none of its body sent).
-    async fn send_over(&mut self, hop: &Hop, quic: bool) -> Result<Option<Sent>, UploadError> {
-        let first_turn = match quic {
-            true => None,
-            false => self.first_turn(hop).await,
+    /// One request to `hop`, as `offer` says; `None` when QUIC did not come up (the request was
+    /// dropped with none of its body sent).
+    async fn send_over(&mut self, hop: &Hop, offer: Offer) -> Result<Option<Sent>, UploadError> {
+        let first_turn = match offer {
+            Offer::Quic { .. } => None,
+            Offer::Tcp => self.first_turn(hop).await,
         };
         let fetch_start = Instant::now();
         let mut request = self
@@ -143,7 +149,7 @@ impl Attempts {
             .client
             .request(hop.method.clone(), hop.url.clone())
             .headers(hop.headers.clone());
-        if quic {
+        if offer != Offer::Tcp {
             request = request.version(Version::HTTP_3);
         }
         let mut seen = Seen {
@@ -164,12 +170,14 @@ impl Attempts {
             }
         };
         let watched = watch_connecting(alongside(request, opening));
-        let (result, connecting) = match (quic, seen.body.clone()) {
-            (true, Some(body)) => match within_handshake(watched, &body).await {
-                Some((Err(err), _)) if never_connected(&err) => return Ok(None),
-                Some((result, _)) => (result, Connecting::quic(fetch_start)),
-                None => return Ok(None),
-            },
+        let (result, connecting) = match (offer, seen.body.clone()) {
+            (Offer::Quic { wait }, Some(body)) => {
+                match within_handshake(watched, &body, wait).await {
+                    Some((Err(err), _)) if never_connected(&err) => return Ok(None),
+                    Some((result, _)) => (result, Connecting::quic(fetch_start)),
+                    None => return Ok(None),
+                }
+            }
             _ => watched.await,
         };
         if let (Some(turn), Ok(_)) = (&first_turn, &result) {
