@@ -31,9 +31,9 @@ const small = useTempFile(test, 64 * KiB, { name: 'small.bin' })
 const mib = useTempFile(test, MiB, { name: 'one-mib.bin' })
 const large = useTempFile(test, 32 * MiB, { name: 'large.bin' })
 
-/** An HTTP/3 server of its own for the test; closed at its end. */
-async function h3Server(t) {
-  const server = await startH3Server(certs)
+/** An HTTP/3 server of its own for the test (`options`: startH3Server's); closed at its end. */
+async function h3Server(t, options) {
+  const server = await startH3Server(certs, options)
   t.teardown(server.close)
   return server
 }
@@ -139,6 +139,20 @@ test('the CLI: --http3 uploads over HTTP/3', async (t) => {
   const body = JSON.parse(JSON.parse(run.stdout).data)
   t.is(body.httpVersion, 'HTTP/3')
   t.is(body.file.sha256, mib.sha256)
+})
+
+test('to an origin whose QUIC worked, a request waits for a free stream past the fallback wait', async (t) => {
+  const server = await h3Server(t, { maxStreams: 2 })
+  await upload({ url: server.url, filePath: small.path })
+  // Two uploads hold the connection's two streams for 2.5 s after their bodies arrived.
+  const slow = server.url.replace('/up', '/slow')
+  const holders = [start({ url: slow, filePath: small.path }), start({ url: slow, filePath: small.path })]
+  await server.waitFor(() => server.events.filter((e) => e.path === '/slow').length === 2)
+  const waited = await timed(upload({ url: server.url, filePath: small.path }))
+  // Nothing listens on TCP: a fallback would have failed with ECONNREFUSED.
+  t.is(JSON.parse(waited.result.data).httpVersion, 'HTTP/3')
+  t.true(waited.ms > FALLBACK_MS, `it waited ${waited.ms.toFixed(0)} ms for a stream`)
+  for (const holder of holders) t.is((await within(holder, 10000, 'a slow upload')).statusCode, 200)
 })
 
 test('without enableQuic nothing goes over QUIC', async (t) => {

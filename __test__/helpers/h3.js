@@ -31,15 +31,23 @@ function python() {
  */
 
 /**
- * Starts a server with `certs.cert` / `certs.key` (testing's `createCertificates()`).
+ * Starts a server with `certs.cert` / `certs.key` (testing's `createCertificates()`); with
+ * `maxStreams`, a connection may have at most that many request streams open at once.
  * @param {{ cert: string, key: string }} certs
+ * @param {{ maxStreams?: number }} [options]
  * @returns {Promise<H3Server>}
  */
-async function startH3Server(certs) {
+async function startH3Server(certs, { maxStreams } = {}) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'upload-task-h3-'))
   await fsp.writeFile(path.join(dir, 'cert.pem'), certs.cert)
   await fsp.writeFile(path.join(dir, 'key.pem'), certs.key)
-  const child = spawn(python(), [path.join(__dirname, 'h3_server.py'), 'cert.pem', 'key.pem'], {
+  const args = [
+    path.join(__dirname, 'h3_server.py'),
+    'cert.pem',
+    'key.pem',
+    ...(maxStreams ? [String(maxStreams)] : []),
+  ]
+  const child = spawn(python(), args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'inherit'],
   })

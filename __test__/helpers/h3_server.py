@@ -1,8 +1,9 @@
 """An HTTP/3 upload receiver for the tests (aioquic, pinned in __test__/helpers/h3-requirements.txt).
 
-    python h3_server.py CERT_FILE KEY_FILE
+    python h3_server.py CERT_FILE KEY_FILE [MAX_STREAMS]
 
-Listens on 127.0.0.1, a free UDP port, and prints one JSON line per event on stdout:
+Listens on 127.0.0.1, a free UDP port (allowing MAX_STREAMS request streams at once per
+connection, aioquic's 128 by default), and prints one JSON line per event on stdout:
 {"event": "ready", "port": N} once listening, then for each request stream
 {"event": "end" | "reset", "path", "bytes", "contentLength"} when its body ended or the client
 reset it. Each request is answered when its body ends, with JSON: the HTTP version, method,
@@ -15,6 +16,7 @@ behaviour:
     /silent    receives the whole body and never answers
     /redirect  answers 307 (Location: /up) when the body ended
     /see-other answers 303 (Location: /after) when the body ended
+    /slow      answers 2.5 s after the body ended
     /early     answers 413 as soon as the headers arrive, before the body
     /busy      answers the first request 503 (Retry-After: 0) when its body ended, then as above
     anything else: receive and answer as above
@@ -33,6 +35,9 @@ from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.events import ProtocolNegotiated, StreamDataReceived, StreamReset
 
+
+# Request streams open at once per connection (argv[3]); None: aioquic's default.
+MAX_STREAMS = int(sys.argv[3]) if len(sys.argv) > 3 else None
 
 # Whether /busy already answered its one 503 (for the whole server).
 BUSY_ANSWERED = []
@@ -116,6 +121,10 @@ class Receiver(QuicConnectionProtocol):
         self.http = None
         self.requests = {}
         self.stalled = False
+        if MAX_STREAMS:
+            # The connection's limit on request streams open at once (sent in the handshake).
+            limit = self._quic._local_max_streams_bidi
+            limit.value = limit.sent = MAX_STREAMS
 
     def datagram_received(self, data, addr):
         if not self.stalled:
@@ -153,6 +162,8 @@ class Receiver(QuicConnectionProtocol):
             emit(event="end", **request.summary())
             if request.headers.get(":path") == "/redirect":
                 self.respond(event.stream_id, b"307", b"", [(b"location", b"/up")])
+            elif request.headers.get(":path") == "/slow":
+                asyncio.get_running_loop().call_later(2.5, self.answer, event.stream_id, request)
             elif request.headers.get(":path") == "/see-other":
                 self.respond(event.stream_id, b"303", b"", [(b"location", b"/after")])
             elif request.headers.get(":path") == "/busy" and not BUSY_ANSWERED:
