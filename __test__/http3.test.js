@@ -130,6 +130,12 @@ test('1 MiB with formData arrives byte-exact over HTTP/3; progress reaches 100; 
   t.is(progress.at(-1), 100)
   t.is(res.profile.protocol, 'h3')
   t.is(res.profile.sendBytesCount, body.contentLength)
+  // Not observed over QUIC (docs/API.md §2.6).
+  t.is(res.profile.connectStart, res.profile.fetchStart)
+  t.is(res.profile.connectEnd, res.profile.fetchStart)
+  t.false(res.profile.socketReused)
+  t.is(res.profile.peerIP, undefined)
+  t.is(res.profile.port, undefined)
 })
 
 test('the CLI: --http3 uploads over HTTP/3', async (t) => {
