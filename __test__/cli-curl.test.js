@@ -11,6 +11,7 @@ const test = require('ava')
 const { CURL_ONLY_FLAGS } = require('../cli/curl-flags.js')
 const { closedPort, makeTempFile, within } = require('../testing')
 const { assertExit, cli } = require('./helpers/cli.js')
+const { startSocks } = require('./helpers/socks.js')
 const { useServer, useTempFile } = require('./helpers/setup.js')
 
 const server = useServer(test)
@@ -231,4 +232,76 @@ test('each message is prefixed once, the missing-binary one included', async (t)
   const run = await cli(['-F', `file=@${small.path}`, server.endpoint().url], { env })
   assertExit(t, run, 1)
   t.true(run.stderr.startsWith('upload-task: no native binary for this machine'), run.stderr)
+})
+
+test("curl's SOCKS flags: --socks5-hostname with --proxy-user goes through the SOCKS server as a name, byte-exact", async (t) => {
+  const socks = await startSocks({ auth: { username: 'alice', password: 's3cr:et' } })
+  t.teardown(() => socks.close())
+  const endpoint = server.endpoint()
+  const url = endpoint.url.replace('127.0.0.1', 'localhost')
+  const proxy = `127.0.0.1:${socks.port}`
+  const run = await cli([
+    '-s',
+    '--socks5-hostname',
+    proxy,
+    '--proxy-user',
+    'alice:s3cr:et',
+    '-F',
+    `f=@${small.path}`,
+    url,
+  ])
+  assertExit(t, run, 0)
+  t.is((await receivedBy(endpoint)).file.sha256, small.sha256)
+  t.deepEqual(socks.logins, ['alice'])
+  t.deepEqual(
+    socks.records.map((r) => r.host),
+    ['localhost'],
+    'socks5h: the proxy is asked for the name',
+  )
+  const local = server.endpoint()
+  const plain = await cli([
+    '-s',
+    '--socks5',
+    proxy,
+    '--proxy-user',
+    'alice:s3cr:et',
+    '-F',
+    `f=@${small.path}`,
+    local.url.replace('127.0.0.1', 'localhost'),
+  ])
+  assertExit(t, plain, 0)
+  t.true(['127.0.0.1', '::1'].includes(socks.records[1].host), `--socks5 resolves here: ${socks.records[1].host}`)
+})
+
+test('--proxy-user with a wrong password: exit 56 (ERR_PROXY) and the password is in no output', async (t) => {
+  const socks = await startSocks({ auth: { username: 'alice', password: 'right' } })
+  t.teardown(() => socks.close())
+  const endpoint = server.endpoint()
+  const run = await cli([
+    '--socks5',
+    `127.0.0.1:${socks.port}`,
+    '--proxy-user',
+    'alice:wr0ngpass',
+    '-F',
+    `f=@${small.path}`,
+    endpoint.url,
+  ])
+  assertExit(t, run, 56)
+  t.deepEqual(socks.logins, ['alice'], 'the credentials were offered')
+  t.regex(run.stderr, /ERR_PROXY|proxy/i)
+  t.false(`${run.stdout}${run.stderr}`.includes('wr0ngpass'))
+})
+
+test('one proxy: -x with --socks5 is a usage error, as is --proxy-user without a proxy; nothing is sent', async (t) => {
+  const endpoint = server.endpoint()
+  for (const args of [
+    ['-x', 'http://127.0.0.1:9', '--socks5', '127.0.0.1:9'],
+    ['--socks4', '127.0.0.1:9', '--socks4a', '127.0.0.1:9'],
+    ['--proxy-user', 'a:b'],
+  ]) {
+    const run = await cli([...args, '-F', `f=@${small.path}`, endpoint.url])
+    assertExit(t, run, 2)
+    t.regex(run.stderr, /--proxy-user needs|give one/)
+  }
+  t.is(endpoint.records().length, 0)
 })

@@ -73,6 +73,15 @@ const OPTIONS = [
     help: 'send again when refused, reset mid-request (after it, with Idempotency-Key), 429 or 503',
   },
   { long: 'proxy', short: 'x', value: 'url', help: 'proxy for this upload (default: HTTPS_PROXY, HTTP_PROXY, …)' },
+  { long: 'socks5', value: 'host[:port]', help: 'SOCKS5 proxy, the host name resolved here (-x socks5://host:port)' },
+  {
+    long: 'socks5-hostname',
+    value: 'host[:port]',
+    help: 'SOCKS5 proxy that resolves the host name (-x socks5h://host:port)',
+  },
+  { long: 'socks4', value: 'host[:port]', help: 'SOCKS4 proxy (-x socks4://host:port)' },
+  { long: 'socks4a', value: 'host[:port]', help: 'SOCKS4a proxy (-x socks4a://host:port)' },
+  { long: 'proxy-user', value: 'user:password', help: 'credentials for the proxy of -x or --socks5 (in no message)' },
   { long: 'no-proxy', help: 'no proxy, whatever the environment says' },
   { long: 'cacert', value: 'file', help: 'extra trusted root certificates (PEM), added to the system ones' },
   { long: 'http2', help: 'offer HTTP/2 over https: (enableHttp2)' },
@@ -205,10 +214,41 @@ function caOption(file) {
   }
 }
 
+/** curl's SOCKS flags, each a spelling of `-x <scheme>://host:port` (port 1080 when absent). */
+const SOCKS_FLAGS = { socks5: 'socks5', 'socks5-hostname': 'socks5h', socks4: 'socks4', socks4a: 'socks4a' }
+
+/**
+ * The proxy URL of `-x` or one of `SOCKS_FLAGS` (at most one of them), with `--proxy-user`'s
+ * credentials put into it, percent-encoded; `undefined` when none is given.
+ */
+function proxyUrl(values) {
+  const given = ['proxy', ...Object.keys(SOCKS_FLAGS)].filter((flag) => values[flag] !== undefined)
+  if (given.length > 1) throw new UsageError(`--${given[0]} and --${given[1]} each name the proxy: give one`)
+  if (given.length === 0) {
+    if (values['proxy-user'] !== undefined)
+      throw new UsageError('--proxy-user needs the proxy it is for: -x <url> or --socks5 <host:port>')
+    return undefined
+  }
+  const flag = given[0]
+  const text = flag === 'proxy' ? values.proxy : `${SOCKS_FLAGS[flag]}://${values[flag]}`
+  if (values['proxy-user'] === undefined) return text
+  let url
+  try {
+    url = new URL(text)
+  } catch {
+    throw new UsageError(`--${flag} is not a proxy URL or host:port`)
+  }
+  const credentials = values['proxy-user']
+  const colon = credentials.indexOf(':')
+  url.username = encodeURIComponent(colon < 0 ? credentials : credentials.slice(0, colon))
+  url.password = colon < 0 ? '' : encodeURIComponent(credentials.slice(colon + 1))
+  return url.href
+}
+
 /** The `uploadFile` options of the network flags; only those given. */
 function networkOptions(values) {
-  if (values.proxy !== undefined && values['no-proxy'])
-    throw new UsageError('--proxy and --no-proxy exclude each other')
+  const proxy = proxyUrl(values)
+  if (proxy !== undefined && values['no-proxy']) throw new UsageError('--proxy and --no-proxy exclude each other')
   if (values.request !== undefined && values.request !== 'POST')
     throw new UsageError(`-X/--request ${JSON.stringify(values.request)}: upload-task sends POST only`)
   const given = (flag) => values[flag] !== undefined
@@ -221,7 +261,7 @@ function networkOptions(values) {
     }),
     ...(redirects && { maxRedirects: wholeNumber(redirects.flag, redirects.text, 'redirects') }),
     ...(given('retry') && { retry: { limit: wholeNumber('retry', values.retry, 'retries') } }),
-    ...(given('proxy') && { proxy: values.proxy }),
+    ...(proxy !== undefined && { proxy }),
     ...(values['no-proxy'] && { proxy: false }),
     ...(given('cacert') && { ca: caOption(values.cacert) }),
     ...(values.http2 && { enableHttp2: true }),
