@@ -312,6 +312,8 @@ export interface UploadRequest {
   ca?: Array<string>
   /** `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1. */
   enableHttp2?: boolean
+  /** `enableQuic`: HTTP/3 to `https:` origins, over TCP when QUIC does not come up. */
+  enableQuic?: boolean
   /**
    * The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
    * JavaScript string can hold.

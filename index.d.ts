@@ -28,11 +28,11 @@ export type {
 export type ResponseHeader = Record<string, string | string[]>
 
 /** The HTTP version of a request, as WeChat's `RequestProfile.protocol` names it. */
-export type Protocol = 'http1.1' | 'h2' | 'http1.0'
+export type Protocol = 'http1.1' | 'h2' | 'h3' | 'http1.0'
 
 /** The timings of the request that produced a result (`enableProfile`; docs/API.md §2.4). */
 export interface RequestProfile extends Omit<NativeRequestProfile, 'protocol'> {
-  /** `http1.1`, `h2` or `http1.0`. */
+  /** `http1.1`, `h2`, `h3` or `http1.0`. */
   protocol: Protocol
 }
 
@@ -200,8 +200,12 @@ export declare namespace uploadFile {
     signal?: AbortSignal | null
     /** Accepted and ignored. */
     withCredentials?: boolean
-    /** Accepted and ignored. */
-    enableQuic?: boolean
+    /**
+     * `true`: HTTP/3 (QUIC) to `https:` origins, falling back to TCP (HTTP/2 or HTTP/1.1) when QUIC
+     * does not come up within 1 s, remembered per origin. `http:` and proxied uploads ignore it.
+     * Not a boolean: `ERR_INVALID_ARG_TYPE`. Default: `false`. See docs/API.md §2.7.
+     */
+    enableQuic?: boolean | null
     /** Called with the result when a response arrived, whatever its status. See docs/API.md §3. */
     success?: (result: SuccessCallbackResult) => void
     /** Called with the `UploadError` when the upload failed. See docs/API.md §3. */

@@ -9,6 +9,7 @@ const https = require('node:https')
 const test = require('ava')
 const { uploadFile } = require('../index.js')
 const { createCertificates, listen, within } = require('../testing')
+const { answerVersion: answer } = require('./helpers/responses.js')
 const { useTempFile } = require('./helpers/setup.js')
 
 const file = useTempFile(test, 3 * 1024 * 1024, { name: 'h2.bin' })
@@ -17,18 +18,6 @@ let certs
 test.before(async () => {
   certs = await createCertificates()
 })
-
-/** Answers every request with the protocol it came on and the byte count of its body. */
-function answer(req, res) {
-  let bytes = 0
-  req.on('data', (chunk) => {
-    bytes += chunk.length
-  })
-  req.on('end', () => {
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify({ version: req.httpVersion, bytes, length: Number(req.headers['content-length']) }))
-  })
-}
 
 /**
  * Starts `server` and returns its upload URL; the test's teardown closes it and every connection

@@ -98,7 +98,7 @@ test('an ignored option is never read', async (t) => {
   const ignored = RECORDS.filter((r) => r.type === 'ignored')
   t.deepEqual(
     ignored.map((r) => r.name),
-    ['withCredentials', 'enableQuic'],
+    ['withCredentials'],
   )
   const options = { ...withOption('timeout', 10000), url: server.endpoint().url }
   for (const { name } of ignored) {

@@ -9,7 +9,7 @@
 //   --quick        BENCH_QUICK=1     small sizes, 1 run: a smoke test of the harness
 //   --runs=N       BENCH_RUNS=N      rounds per scenario (default 5)
 //   --only=a,b     BENCH_ONLY=a,b    scenarios: big, memory, small, abort, progress, https, h2small,
-//                                    coldtls
+//                                    coldtls, h3 (needs python3: __test__/helpers/h3_server.py)
 //   --quiet-wait=MS BENCH_QUIET_WAIT=MS  how long each measurement waits for an idle machine
 //                                    (default 20000; 0 on a machine that is never idle)
 //   --clients=a,b  BENCH_CLIENTS=a,b  only these client runners (file names in bench/clients/)
@@ -60,8 +60,8 @@ const QUICK = opt('quick', 'BENCH_QUICK') === '1'
 const RUNS = Number(opt('runs', 'BENCH_RUNS') || (QUICK ? 1 : 5))
 const SINK = opt('sink', 'BENCH_SINK') || 'http'
 
-const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small', 'coldtls']
-const TLS_SCENARIOS = ['https', 'h2small', 'coldtls']
+const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small', 'coldtls', 'h3']
+const TLS_SCENARIOS = ['https', 'h2small', 'coldtls', 'h3']
 const ONLY = (opt('only', 'BENCH_ONLY') || ALL.join(',')).split(',').filter(Boolean)
 for (const s of ONLY) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; known: ${ALL.join(', ')}`)
 const CLIENTS = opt('clients', 'BENCH_CLIENTS')?.split(',')
@@ -651,6 +651,66 @@ async function scenarioColdtls(_url, tls) {
   ].join('\n')
 }
 
+/**
+ * Scenario 9: the file of scenario 1 from upload-task over HTTP/1.1 and HTTP/2 (bench/sink.js,
+ * `node:https` / `node:http2`) and over HTTP/3 (`enableQuic`; the sink is the tests' aioquic
+ * server, __test__/helpers/h3_server.py, which hashes what it receives in Python).
+ */
+async function scenarioH3(_url, tls) {
+  const { startH3Server } = require('../__test__/helpers/h3.js')
+  const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const sinks = {
+    'HTTP/1.1': { sink: await startSink('https', tls), env: {} },
+    'HTTP/2': { sink: await startSink('h2', tls), env: { BENCH_HTTP2: '1' } },
+  }
+  const h3 = await startH3Server({
+    cert: fs.readFileSync(tls.certFile, 'utf8'),
+    key: fs.readFileSync(tls.keyFile, 'utf8'),
+  })
+  sinks['HTTP/3'] = { sink: { url: h3.url, stop: h3.close }, env: { BENCH_QUIC: '1' } }
+  const variants = Object.keys(sinks)
+  const measure = (v, f) =>
+    runClient('upload-task', ['single', sinks[v].sink.url, f, 1], undefined, { BENCH_CA: tls.caFile, ...sinks[v].env })
+  let res
+  try {
+    for (const v of variants) await measure(v, WARM)
+    res = await rounds('h3', variants, (v) => measure(v, file))
+  } finally {
+    for (const v of variants) await sinks[v].sink.stop()
+  }
+  const gib = SIZE.big / GiB
+  const rows = variants.map((v) => [
+    v,
+    fixed(med(res, v, 'wallMs')),
+    fixed(SIZE.big / MiB / (med(res, v, 'wallMs') / 1000)),
+    ratio(medRatio(res, v, 'HTTP/1.1', 'wallMs')),
+    fixed(med(res, v, 'cpuMs') / gib),
+    mib(med(res, v, 'maxRssKiB')),
+    fixed(med(res, v, 'sinkCpuMs') / gib),
+    errors(res, v).length ? `${errors(res, v).length} failed: ${errors(res, v)[0]}` : '',
+  ])
+  return [
+    '## 9. HTTP/3 beside HTTP/2 and HTTP/1.1 over TLS',
+    '',
+    `The file of scenario 1 (${sizeName(SIZE.big)}) from upload-task with the sink's CA as \`ca\`: HTTP/1.1 and HTTP/2 (\`enableHttp2\`) to bench/sink.js (\`node:https\`, \`node:http2\`), HTTP/3 (\`enableQuic\`) to the tests' HTTP/3 server (Python's aioquic, which parses and hashes the body in Python: its CPU, not the client's, bounds that row). Median of ${RUNS} runs, interleaved. *× HTTP/1.1* = the wall time over HTTP/1.1's in the same round, median over rounds.`,
+    '',
+    table(
+      [
+        'protocol',
+        'wall, ms',
+        'MiB/s',
+        '× HTTP/1.1',
+        'client CPU ms per GiB',
+        'client peak RSS',
+        'sink CPU ms per GiB',
+        'errors',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n')
+}
+
 async function scenarioH2small(_url, tls) {
   const dir = ensureSmallFiles(path.join(DATA, `small-${SIZE.h2Count}x${SIZE.smallSize}`), SIZE.h2Count, SIZE.smallSize)
   const clients = pick(['upload-task', 'undici', 'undici-1conn'])
@@ -811,6 +871,7 @@ async function main() {
       https: scenarioHttps,
       h2small: scenarioH2small,
       coldtls: scenarioColdtls,
+      h3: scenarioH3,
     }
     for (const s of ALL) if (ONLY.includes(s)) sections.push(await run[s](sink.url, tls))
   } finally {

@@ -85,6 +85,7 @@ const OPTIONS = [
   { long: 'no-proxy', help: 'no proxy, whatever the environment says' },
   { long: 'cacert', value: 'file', help: 'extra trusted root certificates (PEM), added to the system ones' },
   { long: 'http2', help: 'offer HTTP/2 over https: (enableHttp2)' },
+  { long: 'http3', help: 'HTTP/3 to https: origins, over TCP when QUIC does not come up (enableQuic)' },
   { long: 'help', short: 'h', help: 'print this help and exit' },
   { long: 'version', short: 'V', help: 'print the version and exit' },
 ]
@@ -264,6 +265,7 @@ function networkOptions(values) {
     ...(values['no-proxy'] && { proxy: false }),
     ...(given('cacert') && { ca: caOption(values.cacert) }),
     ...(values.http2 && { enableHttp2: true }),
+    ...(values.http3 && { enableQuic: true }),
   }
 }
 

@@ -23,6 +23,7 @@ use crate::listeners::Listeners;
 use crate::multipart::{guess_content_type, random_boundary, MultipartLayout};
 use crate::options::UploadPlan;
 use crate::proxy::ProxyChoice;
+use crate::quic::{never_connected, within_handshake, Offer, Quic};
 use crate::redirect::Hop;
 use crate::retry::Unprocessed;
 use crate::reuse::{watch_connecting, Connecting};
@@ -114,34 +115,85 @@ impl Attempts {
     /// Sends one request to `hop`: ends the body of the request before it (a server that
     /// answered a redirect, 429 or 503 before reading the whole body), waits for the HTTP/2
     /// first turn, builds the request (a body sends the file again from its start, from a
-    /// re-opened file whose size must not have changed) and sends it.
+    /// re-opened file whose size must not have changed) and sends it. With HTTP/3 offered for
+    /// its origin, over QUIC first, and over TCP when QUIC did not come up (`quic.rs`).
     pub async fn send(&mut self, hop: &Hop) -> Result<Sent, UploadError> {
         self.stop.end_attempt();
-        let first_turn = self.first_turn(hop).await;
+        if let (Some(quic), true) = (self.pooled.quic.clone(), hop.with_body) {
+            let origins = quic.origins;
+            let offer = origins.offer(&hop.url);
+            if offer != Offer::Tcp {
+                if let Some(sent) = self.send_over(hop, offer).await? {
+                    if sent.result.is_ok() || sent.seen.body.as_ref().is_some_and(|b| b.bytes() > 0)
+                    {
+                        origins.learnt(&hop.url, true);
+                    }
+                    return Ok(sent);
+                }
+                // Not one byte of the body went over QUIC: the receiver has nothing to process.
+                origins.learnt(&hop.url, false);
+                self.stop.end_attempt();
+            }
+        }
+        self.send_over(hop, Offer::Tcp)
+            .await?
+            .ok_or_else(|| UploadError::internal("a request over TCP"))
+    }
+
+    /// One request to `hop`, as `offer` says; `None` when QUIC did not come up (the request was
+    /// dropped with none of its body sent).
+    async fn send_over(&mut self, hop: &Hop, offer: Offer) -> Result<Option<Sent>, UploadError> {
+        let first_turn = match offer {
+            Offer::Quic { .. } => None,
+            Offer::Tcp => self.first_turn(hop).await,
+        };
         let fetch_start = Instant::now();
         let mut seen = Seen {
             fetch_start,
             connecting: Connecting::default(),
             body: None,
         };
-        let hold = hop.with_body.then(|| self.hold(hop)).flatten();
+        let route = match (offer, &self.pooled.quic) {
+            (Offer::Quic { .. }, Some(quic)) => Route::Quic(quic.clone()),
+            _ => Route::Tcp(self.pooled.client.clone()),
+        };
+        // HTTP/3, like HTTP/2, stops a body early from its stream: no `Expect` there.
+        let over_tcp = matches!(route, Route::Tcp(_));
+        let hold = (hop.with_body && over_tcp)
+            .then(|| self.hold(hop))
+            .flatten();
         let body = match hop.with_body {
             true => Some(self.body().await?.held(hold.clone().map(Gate::new))),
             false => None,
         };
         seen.body = body.as_ref().map(UploadBody::signals);
-        let request = sent(&self.pooled.client, hop, body, hold);
+        let request = sent(route, hop, body, hold);
         let opening = async {
             if let (Some(turn), Some(body)) = (&first_turn, &seen.body) {
                 turn.follow(body).await;
             }
         };
-        let (result, connecting) = watch_connecting(alongside(request, opening)).await;
+        let watched = watch_connecting(alongside(request, opening));
+        let (result, connecting) = match (offer, seen.body.clone()) {
+            (Offer::Quic { wait }, Some(body)) => {
+                match within_handshake(watched, &body, wait).await {
+                    Some((Err(err), _)) if never_connected(&err) => return Ok(None),
+                    Some((result, _)) => (result, Connecting::quic(fetch_start)),
+                    None => return Ok(None),
+                }
+            }
+            _ => watched.await,
+        };
         if let (Some(turn), Ok(_)) = (&first_turn, &result) {
             turn.connected();
         }
         drop(first_turn);
         seen.connecting = connecting;
+        Ok(Some(self.sent(result, seen)))
+    }
+
+    /// What an attempt got: its failure classified, the body's own failure first.
+    fn sent(&self, result: Result<Response, SendFailure>, seen: Seen) -> Sent {
         let http2 = result.as_ref().err().and_then(http2_failure);
         let unprocessed = result.as_ref().err().and_then(|_| not_written(&seen));
         // The body's own failure wins: HTTP/2 reports it as the stream's reset.
@@ -151,12 +203,12 @@ impl Attempts {
             Some(own) => own,
             None => UploadError::from_send(err, proxied),
         });
-        Ok(Sent {
+        Sent {
             result,
             seen,
             http2,
             unprocessed,
-        })
+        }
     }
 
     /// With HTTP/2 offered, a request with a body to an `https:` origin waits while another
@@ -211,19 +263,41 @@ fn not_written(seen: &Seen) -> Option<Unprocessed> {
     (!body_handed_over).then_some(Unprocessed::NotWritten)
 }
 
+/// Where a request goes: over TCP (`transport.rs`) or over HTTP/3 (`quic.rs`).
+enum Route {
+    Tcp(Transport),
+    Quic(Quic),
+}
+
+impl Route {
+    async fn send(
+        self,
+        hop: &Hop,
+        headers: reqwest::header::HeaderMap,
+        body: Option<reqwest::Body>,
+        hold: Option<Arc<Hold>>,
+    ) -> Result<Response, SendFailure> {
+        let method = hop.method.clone();
+        match self {
+            Route::Tcp(transport) => transport.send(method, &hop.url, headers, body, hold).await,
+            Route::Quic(quic) => quic.send(method, &hop.url, headers, body).await,
+        }
+    }
+}
+
 /// The request of `hop`, with `body` if it has one, sent, while the body's progress throttle
 /// reports what it holds back. With a `hold`, the request says `Expect: 100-continue`, the
 /// transport reports the server's informational responses to it, and a response tells it that
 /// the server answered.
 async fn sent(
-    transport: &Transport,
+    route: Route,
     hop: &Hop,
     body: Option<UploadBody>,
     hold: Option<Arc<Hold>>,
 ) -> Result<Response, SendFailure> {
-    let (method, mut headers) = (hop.method.clone(), hop.headers.clone());
+    let mut headers = hop.headers.clone();
     let Some(body) = body else {
-        return transport.send(method, &hop.url, headers, None, None).await;
+        return route.send(hop, headers, None, None).await;
     };
     if hold.is_some() {
         headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
@@ -231,9 +305,7 @@ async fn sent(
     let progress = body.progress();
     let body = Some(reqwest::Body::wrap(body));
     let sent = async move {
-        let response = transport
-            .send(method, &hop.url, headers, body, hold.clone())
-            .await;
+        let response = route.send(hop, headers, body, hold.clone()).await;
         if let (Some(hold), Ok(_)) = (&hold, &response) {
             hold.answered();
         }

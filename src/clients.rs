@@ -13,6 +13,7 @@ use crate::error::UploadError;
 use crate::expect::SilentOrigins;
 use crate::keep_alive::PoolIdle;
 use crate::proxy::{matcher, socks_proxies, ProxyChoice};
+use crate::quic::{Quic, QuicOrigins};
 use crate::recent::Recent;
 use crate::transport::{default_headers, Settings, Transport};
 use crate::warmup::FirstConnections;
@@ -44,6 +45,8 @@ pub struct ClientKey {
     pub proxy: ProxyChoice,
     /// How long its pool keeps a connection idle (`keep_alive.rs`: the origin's hint).
     pub pool_idle: PoolIdle,
+    /// Whether it offers HTTP/3 to `https:` origins (`enableQuic`, `quic.rs`).
+    pub quic: bool,
 }
 
 /// Extra trusted roots (`ca`): their PEM texts, which tell one client's settings from another's,
@@ -85,6 +88,9 @@ pub struct Clients {
     default: Pooled,
     silent: Arc<SilentOrigins>,
     others: Mutex<Recent<ClientKey, Pooled>>,
+    /// The origins whose QUIC failed, shared by every client of the environment that offers
+    /// HTTP/3, whatever its other settings (`src/quic.rs`).
+    quic_failed: Arc<QuicOrigins>,
 }
 
 /// A client, and for one that offers HTTP/2, its first connection per origin.
@@ -97,6 +103,8 @@ pub struct Pooled {
     /// The origins that let the wait for `100 Continue` run out, shared by all the clients of
     /// the environment (`src/expect.rs`).
     pub silent: Arc<SilentOrigins>,
+    /// With HTTP/3 offered: its client, and the origins whose QUIC failed (`src/quic.rs`).
+    pub quic: Option<Quic>,
 }
 
 impl Clients {
@@ -109,9 +117,11 @@ impl Clients {
                 client: build(&ClientKey::default())?,
                 first: None,
                 silent: silent.clone(),
+                quic: None,
             },
             silent,
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
+            quic_failed: Default::default(),
         })
     }
 
@@ -131,10 +141,26 @@ impl Clients {
             client: build(key)?,
             first: key.http2.then(Default::default),
             silent: self.silent.clone(),
+            quic: key
+                .quic
+                .then(|| with_quic(key, &self.quic_failed))
+                .transpose()?
+                .flatten(),
         };
         cache.insert(key.clone(), client.clone());
         Ok(client)
     }
+}
+
+/// The HTTP/3 client of a client that offers it (`enableQuic`): built inside the environment's
+/// runtime, whose tasks drive its QUIC endpoint (a UDP socket); `None` where no QUIC endpoint
+/// can be made (no UDP socket): the upload then goes over TCP.
+fn with_quic(key: &ClientKey, failed: &Arc<QuicOrigins>) -> Result<Option<Quic>, UploadError> {
+    let tls = tls_settings(key)?;
+    let built = napi::bindgen_prelude::within_runtime_if_available(|| {
+        Quic::new(tls, USER_AGENT, ACCEPTED_CODINGS, failed.clone())
+    });
+    Ok(built.ok())
 }
 
 /// A client with the settings of `key`, trusting the system's roots (`roots.rs`: loaded in the

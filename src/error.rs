@@ -212,6 +212,7 @@ impl UploadError {
     pub fn from_send(failure: SendFailure, proxied: bool) -> Self {
         let (connecting, own) = match failure {
             SendFailure::Http(err, url) => (err.is_connect(), UploadError::from_client(&err, url)),
+            SendFailure::Quic(err) => (false, UploadError::from_http(err)),
             SendFailure::Target(err, mut url) => {
                 redact(&mut url);
                 let reason = format!("{url} cannot be sent: {err}");
@@ -375,6 +376,9 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
             other => other,
         };
     }
+    if let Some(code) = code_of_http3(cause) {
+        return Some(code);
+    }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
         if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
             return Some(ErrorCode::ECONNRESET);
@@ -387,6 +391,36 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         }
     }
     None
+}
+
+/// What an HTTP/3 failure says by its type (h3's stream and connection errors, quinn's
+/// connection error): a stream or connection the server reset, stopped or closed under the
+/// request is a connection lost, like HTTP/1.1's incomplete message; a QUIC idle timeout is a
+/// timeout.
+fn code_of_http3(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
+    use h3::error::{ConnectionError as H3Connection, StreamError};
+    if let Some(stream) = cause.downcast_ref::<StreamError>() {
+        return match stream {
+            StreamError::ConnectionError { .. }
+            | StreamError::RemoteTerminate { .. }
+            | StreamError::RemoteClosing { .. } => Some(ErrorCode::ECONNRESET),
+            _ => None,
+        };
+    }
+    if let Some(connection) = cause.downcast_ref::<H3Connection>() {
+        return Some(match connection {
+            H3Connection::Timeout { .. } => ErrorCode::ETIMEDOUT,
+            _ => ErrorCode::ECONNRESET,
+        });
+    }
+    match cause.downcast_ref::<quinn::ConnectionError>()? {
+        quinn::ConnectionError::TimedOut => Some(ErrorCode::ETIMEDOUT),
+        quinn::ConnectionError::ConnectionClosed(_)
+        | quinn::ConnectionError::ApplicationClosed(_)
+        | quinn::ConnectionError::Reset
+        | quinn::ConnectionError::LocallyClosed => Some(ErrorCode::ECONNRESET),
+        _ => None,
+    }
 }
 
 fn code_of_io_kind(kind: io::ErrorKind) -> Option<ErrorCode> {
@@ -461,6 +495,22 @@ mod tests {
 
     fn code_of(err: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         causes(err).find_map(code_of_cause)
+    }
+
+    #[test]
+    fn quic_connection_errors_are_classified_by_type() {
+        let timed_out = quinn::ConnectionError::TimedOut;
+        assert_eq!(code_of(&timed_out), Some(ErrorCode::ETIMEDOUT));
+        for lost in [
+            quinn::ConnectionError::Reset,
+            quinn::ConnectionError::LocallyClosed,
+        ] {
+            assert_eq!(code_of(&lost), Some(ErrorCode::ECONNRESET));
+        }
+        assert_eq!(code_of(&quinn::ConnectionError::VersionMismatch), None);
+        // Wrapped in an I/O error, as a body's transport may pass it on.
+        let wrapped = io::Error::other(quinn::ConnectionError::Reset);
+        assert_eq!(code_of(&wrapped), Some(ErrorCode::ECONNRESET));
     }
 
     #[test]

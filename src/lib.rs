@@ -28,6 +28,7 @@ mod phase;
 mod profile;
 mod progress;
 mod proxy;
+mod quic;
 mod recent;
 mod redirect;
 mod response;

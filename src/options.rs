@@ -60,6 +60,8 @@ pub struct UploadRequest {
     pub ca: Option<Vec<String>>,
     /// `enableHttp2`: negotiate HTTP/2 by ALPN over `https:`; absent means HTTP/1.1.
     pub enable_http2: Option<bool>,
+    /// `enableQuic`: HTTP/3 to `https:` origins, over TCP when QUIC does not come up.
+    pub enable_quic: Option<bool>,
     /// The caller's `maxResponseBytes`: absent means the default, `Infinity` as much as a
     /// JavaScript string can hold.
     pub max_response_bytes: Option<f64>,
@@ -184,6 +186,8 @@ impl UploadRequest {
                 "parameter.filePath should be a non-empty String",
             ));
         }
+        // QUIC is TLS only, and never bypasses a proxy.
+        let quic = self.enable_quic.unwrap_or(false) && url.scheme() == "https";
         Ok(UploadPlan {
             url,
             file_path: self.file_path,
@@ -204,12 +208,12 @@ impl UploadRequest {
             retry: self.retry.map(retry_policy).transpose()?,
             profile: self.enable_profile.unwrap_or(false),
             expect_continue: self.expect_continue.unwrap_or(true),
-            client: ClientKey {
-                ca: ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
-                http2: self.enable_http2.unwrap_or(false),
-                proxy: proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
-                ..ClientKey::default()
-            },
+            client: client_key(
+                ExtraRoots::from_pem(self.ca.unwrap_or_default())?,
+                self.enable_http2.unwrap_or(false),
+                quic,
+                proxy_choice(self.proxy, proxy_env(self.environment.as_deref()))?,
+            ),
         })
     }
 
@@ -324,6 +328,17 @@ fn proxy_env(vars: Option<&[NameValue]>) -> ProxyVariables {
             .iter()
             .map(|nv| (nv.name.as_str(), nv.value.as_str())),
     )
+}
+
+/// The settings of the upload's client. HTTP/3 only without a proxy: QUIC would go around it.
+fn client_key(ca: ExtraRoots, http2: bool, quic: bool, proxy: ProxyChoice) -> ClientKey {
+    ClientKey {
+        ca,
+        http2,
+        quic: quic && proxy == ProxyChoice::None,
+        proxy,
+        ..ClientKey::default()
+    }
 }
 
 /// Which proxy the upload goes through: the `proxy` option's URL, none for `false`, else the
@@ -559,6 +574,7 @@ mod tests {
             max_response_bytes: None,
             ca: None,
             enable_http2: None,
+            enable_quic: None,
             max_redirects: None,
             proxy: None,
             retry: None,
@@ -566,6 +582,25 @@ mod tests {
             expect_continue: None,
             environment: None,
         }
+    }
+
+    #[test]
+    fn enable_quic_offers_http3_to_https_urls_without_a_proxy_only() {
+        let quic = |url: &str, proxy: Option<Either<String, bool>>, on: Option<bool>| {
+            let mut r = request();
+            r.url = url.into();
+            r.proxy = proxy;
+            r.enable_quic = on;
+            r.validate().unwrap().client.quic
+        };
+        let https = "https://127.0.0.1:1/up";
+        assert!(quic(https, None, Some(true)));
+        assert!(!quic(https, None, None));
+        assert!(!quic(https, None, Some(false)));
+        assert!(!quic("http://127.0.0.1:1/up", None, Some(true)));
+        let proxied = Some(Either::A("http://127.0.0.1:2".to_string()));
+        assert!(!quic(https, proxied, Some(true)));
+        assert!(quic(https, Some(Either::B(false)), Some(true)));
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn protocol(version: Version) -> &'static str {
         Version::HTTP_2 => "h2",
         Version::HTTP_11 => "http1.1",
         Version::HTTP_10 => "http1.0",
-        Version::HTTP_3 => "quic",
+        Version::HTTP_3 => "h3",
         _ => "unknown",
     }
 }

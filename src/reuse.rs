@@ -33,6 +33,16 @@ pub struct Connecting {
 }
 
 impl Connecting {
+    /// A request over HTTP/3, sent at `start`: reqwest's h3 client connects without the
+    /// connector, so neither its connecting time nor whether it reused a connection is known
+    /// (it counts as not reused: a QUIC failure is never taken for a stale pooled connection).
+    pub fn quic(start: Instant) -> Self {
+        Connecting {
+            start: Some(start),
+            end: None,
+        }
+    }
+
     /// Whether the request certainly went out on a reused connection.
     pub fn reused(&self) -> bool {
         self.start.is_none()

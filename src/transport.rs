@@ -42,6 +42,8 @@ pub enum SendFailure {
     Http(hyper_util::client::legacy::Error, Url),
     /// A URL that hyper cannot take as a request target (nothing was sent).
     Target(http::uri::InvalidUri, Url),
+    /// From the HTTP/3 client (`quic.rs`).
+    Quic(reqwest::Error),
 }
 
 /// The settings of a transport.

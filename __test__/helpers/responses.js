@@ -72,4 +72,19 @@ function gzipBomb() {
   return bomb
 }
 
-module.exports = { DEFAULT_MAX_RESPONSE_BYTES, endlessResponder, gzipBomb }
+/**
+ * A request handler (node:https, node:http2 compatibility API) that answers with the protocol
+ * the request came on, the byte count of its body and its `Content-Length`, as JSON.
+ */
+function answerVersion(req, res) {
+  let bytes = 0
+  req.on('data', (chunk) => {
+    bytes += chunk.length
+  })
+  req.on('end', () => {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ version: req.httpVersion, bytes, length: Number(req.headers['content-length']) }))
+  })
+}
+
+module.exports = { answerVersion, DEFAULT_MAX_RESPONSE_BYTES, endlessResponder, gzipBomb }

@@ -66,9 +66,9 @@ async function typed(): Promise<void> {
     const cookie: string | string[] | undefined = res.header['set-cookie']
     const asTaro: IAnyObject = res.header
     const protocol: Protocol | undefined = res.profile?.protocol
-    if (protocol === 'h2' || protocol === 'http1.1' || protocol === 'http1.0') void protocol
-    // @ts-expect-error not one of the three protocols
-    if (res.profile?.protocol === 'h3') void 0
+    if (protocol === 'h2' || protocol === 'h3' || protocol === 'http1.1' || protocol === 'http1.0') void protocol
+    // @ts-expect-error not one of the four protocols
+    if (res.profile?.protocol === 'quic') void 0
     // @ts-expect-error a header value is a string or an array of strings, not a number
     const n: number = res.header.age
     void [status, data, cookies, attempts, reused, peer, received, header, cookie, asTaro, n]

@@ -24,6 +24,7 @@
 // `ca` and `http2`:
 //   BENCH_CA=<file>   the PEM file of the CA that signed the sink's certificate: `ca` is its text
 //   BENCH_HTTP2=1     the client should use HTTP/2 (negotiated by ALPN): `http2` is true
+//   BENCH_QUIC=1      the client should use HTTP/3 (upload-task's `enableQuic`): `quic` is true
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -35,6 +36,7 @@ const FILE_FIELD = 'file'
 const TLS = {
   ca: process.env.BENCH_CA ? fs.readFileSync(process.env.BENCH_CA, 'utf8') : undefined,
   http2: process.env.BENCH_HTTP2 === '1',
+  quic: process.env.BENCH_QUIC === '1',
 }
 
 function cpuMs(since) {

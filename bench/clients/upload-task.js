@@ -1,7 +1,7 @@
 'use strict'
 
 // upload-task itself: uploadFile({ url, filePath, name, formData }), plus `ca` and
-// `enableHttp2: true` in the TLS scenarios (only when asked, so the other scenarios use the
+// `enableHttp2: true` / `enableQuic: true` in the TLS scenarios (only when asked, so the other scenarios use the
 // default client).
 const { run, FILE_FIELD } = require('./_runner')
 
@@ -9,7 +9,7 @@ const { run, FILE_FIELD } = require('./_runner')
 function runner(client, uploadFile) {
   run(
     client,
-    ({ url, file, fields, signal, id, listeners, onProgress, ca, http2 }) => {
+    ({ url, file, fields, signal, id, listeners, onProgress, ca, http2, quic }) => {
       const task = uploadFile({
         url,
         filePath: file,
@@ -19,6 +19,7 @@ function runner(client, uploadFile) {
         timeout: Infinity,
         ...(ca ? { ca } : {}),
         ...(http2 ? { enableHttp2: true } : {}),
+        ...(quic ? { enableQuic: true } : {}),
       })
       // `listeners` progress listeners; the first one counts the events.
       if (onProgress) {

@@ -113,7 +113,7 @@ pub struct Record {
     pub see: Option<&'static str>,
 }
 
-/// A boolean option of Taro's that upload-task accepts and never reads (no cookie jar, no QUIC).
+/// A boolean option of Taro's that upload-task accepts and never reads (no cookie jar).
 const fn ignored(name: &'static str) -> Record {
     Record {
         name,
@@ -121,7 +121,7 @@ const fn ignored(name: &'static str) -> Record {
         ts: "boolean",
         shown: "boolean",
         fallback: Fallback::Words("—"),
-        rule: "accepted, no effect (no cookie jar; no QUIC)",
+        rule: "accepted, no effect (no cookie jar)",
         cli: &[],
         doc: "accepted and ignored",
         see: None,
@@ -375,7 +375,17 @@ pub const RECORDS: &[Record] = &[
         see: Some("8"),
     },
     ignored("withCredentials"),
-    ignored("enableQuic"),
+    Record {
+        name: "enableQuic",
+        kind: Kind::Flag,
+        ts: "boolean",
+        shown: "boolean",
+        fallback: Fallback::Flag(false),
+        rule: "`true`: HTTP/3 over QUIC to `https:` origins; over TCP (as `enableHttp2` says) when no byte of the body went over QUIC within 1 s, and then for every later upload of the environment to that origin; `http:` and uploads through a proxy ignore it",
+        cli: &["--http3"],
+        doc: "`true`: HTTP/3 (QUIC) to `https:` origins, falling back to TCP (HTTP/2 or HTTP/1.1) when QUIC does not come up within 1 s, remembered per origin. `http:` and proxied uploads ignore it. Not a boolean: `ERR_INVALID_ARG_TYPE`",
+        see: Some("2.7"),
+    },
     Record {
         name: "success",
         kind: Kind::Callback,
