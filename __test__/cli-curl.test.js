@@ -305,3 +305,16 @@ test('one proxy: -x with --socks5 is a usage error, as is --proxy-user without a
   }
   t.is(endpoint.records().length, 0)
 })
+
+test("-H 'Expect:' is curl's way to send the body at once: no Expect header (expectContinue: false)", async (t) => {
+  const withExpect = server.endpoint()
+  const plain = await cli(['-s', '-F', `f=@${medium.path}`, withExpect.url])
+  assertExit(t, plain, 0)
+  t.is((await receivedBy(withExpect)).headers.expect, '100-continue', 'by default a 4 MiB body asks first')
+  const without = server.endpoint()
+  const run = await cli(['-s', '-H', 'Expect:', '-F', `f=@${medium.path}`, without.url])
+  assertExit(t, run, 0)
+  const rec = await receivedBy(without)
+  t.false('expect' in rec.headers, `headers: ${JSON.stringify(rec.headers)}`)
+  t.is(rec.file.sha256, medium.sha256)
+})

@@ -159,6 +159,18 @@ function headerFields(items) {
   return headers
 }
 
+/**
+ * The `header` option of the `-H` values, and curl's `-H 'Expect:'` (an empty `Expect`: send the
+ * body at once) as `expectContinue: false` rather than an empty header.
+ */
+function requestHeaders(items) {
+  const header = headerFields(items)
+  const expect = Object.keys(header).find((name) => name.toLowerCase() === 'expect')
+  if (expect === undefined || header[expect] !== '') return { header }
+  delete header[expect]
+  return { header, expectContinue: false }
+}
+
 /** The value of `--<flag>` as a whole number; `what` names its unit for the usage error. */
 function wholeNumber(flag, text, what) {
   if (!/^\d+$/.test(text))
@@ -343,7 +355,7 @@ function parseCommandLine(argv) {
     filePath: file.path,
     name: file.name,
     formData: form.fields,
-    header: headerFields(values.header ?? []),
+    ...requestHeaders(values.header ?? []),
     timeout: deadline(values),
     ...(file.fileName !== undefined && { fileName: file.fileName }),
     ...(file.type !== undefined && { fileContentType: file.type }),
