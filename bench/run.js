@@ -706,7 +706,7 @@ async function scenarioH3(_url, tls) {
   return [
     '## 9. HTTP/3 beside HTTP/2 and HTTP/1.1 over TLS',
     '',
-    `The file of scenario 1 (${sizeName(SIZE.big)}) from upload-task with the sink's CA as \`ca\`: HTTP/1.1 and HTTP/2 (\`enableHttp2\`) to bench/sink.js (\`node:https\`, \`node:http2\`), HTTP/3 (\`enableQuic\`) to ${H3_SINK === 'python' ? "the tests' HTTP/3 server (Python's aioquic, which parses and hashes the body in Python: its CPU, not the client's, bounds that row; BENCH_H3_SINK=python)" : 'bench/h3-sink (Rust: quinn 0.11 + h3 0.0.8 with quinn's default windows; counts the body like bench/sink.js)'}. Median of ${RUNS} runs, interleaved. *× HTTP/1.1* = the wall time over HTTP/1.1's in the same round, median over rounds.`,
+    `The file of scenario 1 (${sizeName(SIZE.big)}) from upload-task with the sink's CA as \`ca\`: HTTP/1.1 and HTTP/2 (\`enableHttp2\`) to bench/sink.js (\`node:https\`, \`node:http2\`), HTTP/3 (\`enableQuic\`) to ${H3_SINK === 'python' ? "the tests' HTTP/3 server (Python's aioquic, which parses and hashes the body in Python: its CPU, not the client's, bounds that row; BENCH_H3_SINK=python)" : 'bench/h3-sink (Rust: quinn 0.11 + h3 0.0.8 with quinn’s default windows; counts the body like bench/sink.js)'}. Median of ${RUNS} runs, interleaved. *× HTTP/1.1* = the wall time over HTTP/1.1's in the same round, median over rounds.`,
     '',
     table(
       [
