@@ -677,11 +677,12 @@ async function startH3(tls) {
 
 async function scenarioH3(_url, tls) {
   const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const h3 = await startH3(tls) // first: when it cannot start, no other sink is left running
   const sinks = {
     'HTTP/1.1': { sink: await startSink('https', tls), env: {} },
     'HTTP/2': { sink: await startSink('h2', tls), env: { BENCH_HTTP2: '1' } },
+    'HTTP/3': { sink: h3, env: { BENCH_QUIC: '1' } },
   }
-  sinks['HTTP/3'] = { sink: await startH3(tls), env: { BENCH_QUIC: '1' } }
   const variants = Object.keys(sinks)
   const measure = (v, f) =>
     runClient('upload-task', ['single', sinks[v].sink.url, f, 1], undefined, { BENCH_CA: tls.caFile, ...sinks[v].env })
