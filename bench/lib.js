@@ -95,6 +95,67 @@ function startSink(kind = 'http', tls = null) {
   })
 }
 
+const H3_SINK_DIR = path.join(__dirname, 'h3-sink')
+const H3_SINK_BIN = path.join(H3_SINK_DIR, 'target', 'release', 'h3-sink')
+
+/**
+ * The binary of bench/h3-sink (a Rust HTTP/3 receiver, its own cargo package), built with
+ * `cargo build --release --offline` when missing. Throws with cargo's exit status and the
+ * command to run by hand when it cannot be built.
+ * @returns {string}
+ */
+function h3SinkBinary() {
+  if (fs.existsSync(H3_SINK_BIN)) return H3_SINK_BIN
+  const manifest = path.join(H3_SINK_DIR, 'Cargo.toml')
+  const args = [
+    'build',
+    '--release',
+    '--offline',
+    '--manifest-path',
+    manifest,
+    '--target-dir',
+    path.join(H3_SINK_DIR, 'target'),
+  ]
+  process.stderr.write(`building the HTTP/3 sink: cargo ${args.join(' ')}\n`)
+  try {
+    execFileSync('cargo', args, { stdio: ['ignore', 'inherit', 'inherit'] })
+  } catch (e) {
+    throw new Error(
+      `could not build bench/h3-sink (cargo ${e.status ?? e.code}); run \`cargo ${args.join(' ')}\` to see why, or set BENCH_H3_SINK=python`,
+    )
+  }
+  return H3_SINK_BIN
+}
+
+/**
+ * Starts the HTTP/3 sink of bench/h3-sink with the certificate files of `tls` (see tlsFiles):
+ * it counts each body and answers `{"bytes", "httpVersion", "sinkCpuMs"}` like bench/sink.js.
+ * Resolves with its upload URL, its pid and a `stop()` that waits for its exit.
+ * @param {{ certFile: string, keyFile: string }} tls
+ * @returns {Promise<{ url: string, pid: number, stop: () => Promise<void> }>}
+ */
+function startH3Sink(tls) {
+  const child = spawn(h3SinkBinary(), [tls.certFile, tls.keyFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  return new Promise((resolve, reject) => {
+    let out = ''
+    child.on('error', reject)
+    child.once('exit', (code) => reject(new Error(`the HTTP/3 sink exited with ${code} before it was ready`)))
+    child.stdout.on('data', (d) => {
+      out += d
+      const line = out.split('\n').find((l) => l.includes('"ready"'))
+      if (!line) return
+      child.stdout.removeAllListeners('data')
+      child.stdout.resume()
+      const stop = async () => {
+        child.kill('SIGTERM')
+        await exited
+      }
+      resolve({ url: `https://127.0.0.1:${JSON.parse(line).port}/upload`, pid: child.pid, stop })
+    })
+  })
+}
+
 /**
  * What a sink saw since the last call (then it forgets): uploads by HTTP version and the
  * connections (HTTP/2 sessions or HTTP/1.1 sockets) that carried them. See bench/sink.js.
@@ -220,6 +281,7 @@ module.exports = {
   ensureFile,
   ensureSmallFiles,
   startSink,
+  startH3Sink,
   sinkStats,
   tlsFiles,
   runClient,

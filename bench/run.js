@@ -33,6 +33,7 @@ const {
   ensureFile,
   ensureSmallFiles,
   startSink,
+  startH3Sink,
   sinkStats,
   tlsFiles,
   runClient,
@@ -59,6 +60,7 @@ const opt = (flag, env) => flags[flag] ?? process.env[env]
 const QUICK = opt('quick', 'BENCH_QUICK') === '1'
 const RUNS = Number(opt('runs', 'BENCH_RUNS') || (QUICK ? 1 : 5))
 const SINK = opt('sink', 'BENCH_SINK') || 'http'
+const H3_SINK = opt('h3-sink', 'BENCH_H3_SINK') || 'rust'
 
 const ALL = ['big', 'memory', 'small', 'abort', 'progress', 'https', 'h2small', 'coldtls', 'h3']
 const TLS_SCENARIOS = ['https', 'h2small', 'coldtls', 'h3']
@@ -656,18 +658,31 @@ async function scenarioColdtls(_url, tls) {
  * `node:https` / `node:http2`) and over HTTP/3 (`enableQuic`; the sink is the tests' aioquic
  * server, __test__/helpers/h3_server.py, which hashes what it receives in Python).
  */
+/**
+ * The HTTP/3 sink of scenario h3: bench/h3-sink (Rust, quinn + h3) unless BENCH_H3_SINK=python
+ * picks the tests' aioquic server (__test__/helpers/h3_server.py).
+ */
+async function startH3(tls) {
+  if (H3_SINK === 'python') {
+    const { startH3Server } = require('../__test__/helpers/h3.js')
+    const h3 = await startH3Server({
+      cert: fs.readFileSync(tls.certFile, 'utf8'),
+      key: fs.readFileSync(tls.keyFile, 'utf8'),
+    })
+    return { url: h3.url, stop: h3.close }
+  }
+  if (H3_SINK !== 'rust') throw new Error(`BENCH_H3_SINK=${H3_SINK}: known rust (the default) and python`)
+  return startH3Sink(tls)
+}
+
 async function scenarioH3(_url, tls) {
-  const { startH3Server } = require('../__test__/helpers/h3.js')
   const file = ensureFile(path.join(DATA, `random-${SIZE.big}.bin`), SIZE.big)
+  const h3 = await startH3(tls) // first: when it cannot start, no other sink is left running
   const sinks = {
     'HTTP/1.1': { sink: await startSink('https', tls), env: {} },
     'HTTP/2': { sink: await startSink('h2', tls), env: { BENCH_HTTP2: '1' } },
+    'HTTP/3': { sink: h3, env: { BENCH_QUIC: '1' } },
   }
-  const h3 = await startH3Server({
-    cert: fs.readFileSync(tls.certFile, 'utf8'),
-    key: fs.readFileSync(tls.keyFile, 'utf8'),
-  })
-  sinks['HTTP/3'] = { sink: { url: h3.url, stop: h3.close }, env: { BENCH_QUIC: '1' } }
   const variants = Object.keys(sinks)
   const measure = (v, f) =>
     runClient('upload-task', ['single', sinks[v].sink.url, f, 1], undefined, { BENCH_CA: tls.caFile, ...sinks[v].env })
@@ -692,7 +707,7 @@ async function scenarioH3(_url, tls) {
   return [
     '## 9. HTTP/3 beside HTTP/2 and HTTP/1.1 over TLS',
     '',
-    `The file of scenario 1 (${sizeName(SIZE.big)}) from upload-task with the sink's CA as \`ca\`: HTTP/1.1 and HTTP/2 (\`enableHttp2\`) to bench/sink.js (\`node:https\`, \`node:http2\`), HTTP/3 (\`enableQuic\`) to the tests' HTTP/3 server (Python's aioquic, which parses and hashes the body in Python: its CPU, not the client's, bounds that row). Median of ${RUNS} runs, interleaved. *× HTTP/1.1* = the wall time over HTTP/1.1's in the same round, median over rounds.`,
+    `The file of scenario 1 (${sizeName(SIZE.big)}) from upload-task with the sink's CA as \`ca\`: HTTP/1.1 and HTTP/2 (\`enableHttp2\`) to bench/sink.js (\`node:https\`, \`node:http2\`), HTTP/3 (\`enableQuic\`) to ${H3_SINK === 'python' ? "the tests' HTTP/3 server (Python's aioquic, which parses and hashes the body in Python: its CPU, not the client's, bounds that row; BENCH_H3_SINK=python)" : 'bench/h3-sink (Rust: quinn 0.11 + h3 0.0.8 with quinn’s default windows; counts the body like bench/sink.js)'}. Median of ${RUNS} runs, interleaved. *× HTTP/1.1* = the wall time over HTTP/1.1's in the same round, median over rounds.`,
     '',
     table(
       [
