@@ -177,7 +177,10 @@ impl Attempts {
         let (result, connecting) = match (offer, seen.body.clone()) {
             (Offer::Quic { wait }, Some(body)) => {
                 match within_handshake(watched, &body, wait).await {
-                    Some((Err(err), _)) if never_connected(&err) => return Ok(None),
+                    // Unsent only while the body's end was not handed over (`retry.rs`'s rule).
+                    Some((Err(err), _)) if never_connected(&err) && body.end().is_none() => {
+                        return Ok(None)
+                    }
                     Some((result, _)) => (result, Connecting::quic(fetch_start)),
                     None => return Ok(None),
                 }
