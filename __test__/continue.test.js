@@ -93,37 +93,43 @@ async function lateContinueServer(t, late) {
   return { port, url: `http://127.0.0.1:${port}/up`, seen }
 }
 
-test('a server that answers 401 at once gets under 64 KiB of a 32 MiB body, and the 401 is the result', async (t) => {
-  let head = ''
-  let bodyBytes = 0
-  let closed
-  const connectionClosed = new Promise((resolve) => {
-    closed = resolve
-  })
-  const server = await rawServer(t, (socket) => {
-    let headDone = false
-    socket.on('data', (chunk) => {
-      if (headDone) {
-        bodyBytes += chunk.length
-        return
-      }
-      head += chunk.toString('latin1')
-      const end = head.indexOf('\r\n\r\n')
-      if (end < 0) return
-      headDone = true
-      bodyBytes = head.length - end - 4
-      head = head.slice(0, end)
-      socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope')
+// The tests of a server that answers at once run first, alone in this file (serial): the wait on
+// loopback is about 10 ms, and a busy event loop here (another test reading 32 MiB) could delay
+// the server's answer past it.
+test.serial(
+  'a server that answers 401 at once gets under 64 KiB of a 32 MiB body, and the 401 is the result',
+  async (t) => {
+    let head = ''
+    let bodyBytes = 0
+    let closed
+    const connectionClosed = new Promise((resolve) => {
+      closed = resolve
     })
-    socket.on('close', closed)
-  })
-  const res = await upload(server.url, large)
-  t.is(res.statusCode, 401)
-  t.is(res.data, 'nope')
-  await within(connectionClosed, 5000, 'the client closing the connection')
-  t.regex(head, /\r\nexpect: 100-continue\r\n/i)
-  t.true(bodyBytes < 64 * 1024, `the server received ${bodyBytes} body bytes`)
-})
+    const server = await rawServer(t, (socket) => {
+      let headDone = false
+      socket.on('data', (chunk) => {
+        if (headDone) {
+          bodyBytes += chunk.length
+          return
+        }
+        head += chunk.toString('latin1')
+        const end = head.indexOf('\r\n\r\n')
+        if (end < 0) return
+        headDone = true
+        bodyBytes = head.length - end - 4
+        head = head.slice(0, end)
+        socket.write('HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope')
+      })
+      socket.on('close', closed)
+    })
+    const res = await upload(server.url, large)
+    t.is(res.statusCode, 401)
+    t.is(res.data, 'nope')
+    await within(connectionClosed, 5000, 'the client closing the connection')
+    t.regex(head, /\r\nexpect: 100-continue\r\n/i)
+    t.true(bodyBytes < 64 * 1024, `the server received ${bodyBytes} body bytes`)
+  },
+)
 
 test('a server that answers 100 Continue gets the whole file byte-exact, without the 1 s wait', async (t) => {
   const seen = []
@@ -219,50 +225,53 @@ test('expectContinue: false and bodies under 1 MiB send no Expect and do not wai
   t.is(server.requests[2].headers.expect, '100-continue')
 })
 
-test('over TLS, on new connections: a 401 at once gets no body; a 100 that came 300 ms late is waited for next time', async (t) => {
-  const seen = []
-  const server = https.createServer({ cert: certificates.cert, key: certificates.key })
-  server.on('checkContinue', (req, res) => {
-    const request = { url: req.url, bytes: 0, continueAt: 0, firstByteAt: 0 }
-    seen.push(request)
-    req.on('data', (chunk) => {
-      request.firstByteAt ||= performance.now()
-      request.bytes += chunk.length
+test.serial(
+  'over TLS, on new connections: a 401 at once gets no body; a 100 that came 300 ms late is waited for next time',
+  async (t) => {
+    const seen = []
+    const server = https.createServer({ cert: certificates.cert, key: certificates.key })
+    server.on('checkContinue', (req, res) => {
+      const request = { url: req.url, bytes: 0, continueAt: 0, firstByteAt: 0 }
+      seen.push(request)
+      req.on('data', (chunk) => {
+        request.firstByteAt ||= performance.now()
+        request.bytes += chunk.length
+      })
+      if (req.url === '/refuse') {
+        res.writeHead(401, { connection: 'close' }).end('nope')
+        return
+      }
+      // Late enough that a new TLS 1.3 connection's session tickets arrive well before it.
+      answerAfter(
+        req,
+        res,
+        300,
+        () => {
+          request.continueAt = performance.now()
+        },
+        { connection: 'close' },
+      )
     })
-    if (req.url === '/refuse') {
-      res.writeHead(401, { connection: 'close' }).end('nope')
-      return
-    }
-    // Late enough that a new TLS 1.3 connection's session tickets arrive well before it.
-    answerAfter(
-      req,
-      res,
-      300,
-      () => {
-        request.continueAt = performance.now()
-      },
-      { connection: 'close' },
-    )
-  })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => {
-    server.closeAllConnections()
-    server.close()
-  })
-  const base = `https://127.0.0.1:${server.address().port}`
-  const options = { ca: certificates.ca }
-  const refused = await upload(`${base}/refuse`, large, options)
-  t.is(refused.statusCode, 401)
-  t.is((await upload(`${base}/accept`, medium, options)).statusCode, 200)
-  t.is((await upload(`${base}/accept`, medium, options)).statusCode, 200)
-  t.true(seen[0].bytes < 64 * 1024, `the refusing server received ${seen[0].bytes} body bytes`)
-  const [, early, late] = seen
-  t.true(early.firstByteAt < early.continueAt, 'the 401 took a moment: the next wait was short')
-  t.true(late.bytes > medium.size, 'the whole multipart body arrived')
-  t.true(late.firstByteAt >= late.continueAt, 'no body byte before the 100')
-  const gap = late.firstByteAt - late.continueAt
-  t.true(gap < 500, `the body came ${Math.round(gap)} ms after the 100, not at the end of the wait`)
-})
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => {
+      server.closeAllConnections()
+      server.close()
+    })
+    const base = `https://127.0.0.1:${server.address().port}`
+    const options = { ca: certificates.ca }
+    const refused = await upload(`${base}/refuse`, large, options)
+    t.is(refused.statusCode, 401)
+    t.is((await upload(`${base}/accept`, medium, options)).statusCode, 200)
+    t.is((await upload(`${base}/accept`, medium, options)).statusCode, 200)
+    t.true(seen[0].bytes < 64 * 1024, `the refusing server received ${seen[0].bytes} body bytes`)
+    const [, early, late] = seen
+    t.true(early.firstByteAt < early.continueAt, 'the 401 took a moment: the next wait was short')
+    t.true(late.bytes > medium.size, 'the whole multipart body arrived')
+    t.true(late.firstByteAt >= late.continueAt, 'no body byte before the 100')
+    const gap = late.firstByteAt - late.continueAt
+    t.true(gap < 500, `the body came ${Math.round(gap)} ms after the 100, not at the end of the wait`)
+  },
+)
 
 test('https: with enableHttp2: HTTP/2 is negotiated and the body goes without Expect and without a wait', async (t) => {
   const seen = []
