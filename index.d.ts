@@ -186,8 +186,9 @@ export declare namespace uploadFile {
      */
     enableProfile?: boolean | null
     /**
-     * `false`: send large HTTP/1.1 bodies at once, without `Expect: 100-continue` and its wait of
-     * at most 1 s. Not a boolean: `ERR_INVALID_ARG_TYPE`. Default: `true`. See docs/API.md §2.6.
+     * `false`: send large HTTP/1.1 bodies at once, without `Expect: 100-continue` and its short
+     * wait (at most 1 s). Not a boolean: `ERR_INVALID_ARG_TYPE`. Default: `true`. See docs/API.md
+     * §2.6.
      */
     expectContinue?: boolean | null
     /**

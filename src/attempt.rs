@@ -26,7 +26,7 @@ use crate::proxy::ProxyChoice;
 use crate::quic::{never_connected, within_handshake, Offer, Quic};
 use crate::redirect::Hop;
 use crate::retry::Unprocessed;
-use crate::reuse::{watch_connecting, Connecting};
+use crate::reuse::{Connecting, Watch};
 use crate::transport::{SendFailure, Transport};
 use crate::warmup::FirstTurn;
 
@@ -159,8 +159,9 @@ impl Attempts {
         };
         // HTTP/3, like HTTP/2, stops a body early from its stream: no `Expect` there.
         let over_tcp = matches!(route, Route::Tcp(_));
+        let watch = Watch::default();
         let hold = (hop.with_body && over_tcp)
-            .then(|| self.hold(hop))
+            .then(|| self.hold(hop, &watch))
             .flatten();
         let body = match hop.with_body {
             true => Some(self.body().await?.held(hold.clone().map(Gate::new))),
@@ -173,7 +174,7 @@ impl Attempts {
                 turn.follow(body).await;
             }
         };
-        let watched = watch_connecting(alongside(request, opening));
+        let watched = watch.run(alongside(request, opening));
         let (result, connecting) = match (offer, seen.body.clone()) {
             (Offer::Quic { wait }, Some(body)) => {
                 match within_handshake(watched, &body, wait).await {
@@ -225,11 +226,11 @@ impl Attempts {
 
     /// The hold of a request to `hop` whose body waits for `100 Continue`, when it does
     /// (`src/expect.rs` has the rule).
-    fn hold(&self, hop: &Hop) -> Option<Arc<Hold>> {
+    fn hold(&self, hop: &Hop, connecting: &Watch) -> Option<Arc<Hold>> {
         let origin = hop.url.origin().ascii_serialization();
         let http2_possible = self.pooled.first.is_some() && hop.url.scheme() == "https";
         let length = self.layout.content_length(self.file_len);
-        let silent = self.pooled.silent.contains(&origin);
+        let silent = self.pooled.continues.silent(&origin);
         expect::wanted(
             self.expect_continue,
             length,
@@ -237,7 +238,10 @@ impl Attempts {
             http2_possible,
             silent,
         )
-        .then(|| Hold::new(origin, self.pooled.silent.clone(), self.activity.clone()))
+        .then(|| {
+            let origins = self.pooled.continues.clone();
+            Hold::new(origin, origins, self.activity.clone(), connecting.clone())
+        })
     }
 
     /// The body of the next request: the file opened for the first one, else opened again.
@@ -306,11 +310,12 @@ async fn sent(
         headers.insert(EXPECT, HeaderValue::from_static("100-continue"));
     }
     let progress = body.progress();
+    let signals = body.signals();
     let body = Some(reqwest::Body::wrap(body));
     let sent = async move {
         let response = route.send(hop, headers, body, hold.clone()).await;
         if let (Some(hold), Ok(_)) = (&hold, &response) {
-            hold.answered();
+            hold.answered(signals.end().is_some());
         }
         response
     };

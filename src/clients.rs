@@ -10,7 +10,7 @@ use rustls::pki_types::CertificateDer;
 
 use crate::decoding::ACCEPTED_CODINGS;
 use crate::error::UploadError;
-use crate::expect::SilentOrigins;
+use crate::expect::ContinueOrigins;
 use crate::keep_alive::PoolIdle;
 use crate::proxy::{matcher, socks_proxies, ProxyChoice};
 use crate::quic::{Quic, QuicOrigins};
@@ -86,7 +86,7 @@ impl ExtraRoots {
 /// The clients of one environment: the default one, and one per other set of settings.
 pub struct Clients {
     default: Pooled,
-    silent: Arc<SilentOrigins>,
+    continues: Arc<ContinueOrigins>,
     others: Mutex<Recent<ClientKey, Pooled>>,
     /// The origins whose QUIC failed, shared by every client of the environment that offers
     /// HTTP/3, whatever its other settings (`src/quic.rs`).
@@ -100,9 +100,9 @@ pub struct Pooled {
     pub client: Transport,
     /// With HTTP/2 offered: the origins it has a connection to (`src/warmup.rs`).
     pub first: Option<Arc<FirstConnections>>,
-    /// The origins that let the wait for `100 Continue` run out, shared by all the clients of
-    /// the environment (`src/expect.rs`).
-    pub silent: Arc<SilentOrigins>,
+    /// What the origins showed of their answers to `Expect: 100-continue`, shared by all the
+    /// clients of the environment (`src/expect.rs`).
+    pub continues: Arc<ContinueOrigins>,
     /// With HTTP/3 offered: its client, and the origins whose QUIC failed (`src/quic.rs`).
     pub quic: Option<Quic>,
 }
@@ -111,15 +111,15 @@ impl Clients {
     /// The clients of a new environment: the default one only. On the JavaScript thread (the
     /// roots' variables are read).
     pub fn new() -> Result<Self, UploadError> {
-        let silent = Arc::new(SilentOrigins::default());
+        let continues = Arc::new(ContinueOrigins::default());
         Ok(Clients {
             default: Pooled {
                 client: build(&ClientKey::default())?,
                 first: None,
-                silent: silent.clone(),
+                continues: continues.clone(),
                 quic: None,
             },
-            silent,
+            continues,
             others: Mutex::new(Recent::new(OTHER_CLIENTS)),
             quic_failed: Default::default(),
         })
@@ -140,7 +140,7 @@ impl Clients {
         let client = Pooled {
             client: build(key)?,
             first: key.http2.then(Default::default),
-            silent: self.silent.clone(),
+            continues: self.continues.clone(),
             quic: key
                 .quic
                 .then(|| with_quic(key, &self.quic_failed))

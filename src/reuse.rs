@@ -9,7 +9,7 @@
 //! connection was started but an idle one won the race: that upload is not sent again.)
 //!
 //! The same layer times the connector (name resolution, TCP, a proxy tunnel, TLS) for
-//! `enableProfile`.
+//! `enableProfile` and for the wait of `Expect: 100-continue` ([`Watch`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -110,10 +110,23 @@ fn lock(record: &Mutex<Connecting>) -> std::sync::MutexGuard<'_, Connecting> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `request` and says what the connector did for it (nothing: a reused connection).
-pub async fn watch_connecting<F: Future>(request: F) -> (F::Output, Connecting) {
-    let record = Arc::new(Mutex::new(Connecting::default()));
-    let output = CONNECTING.scope(record.clone(), request).await;
-    let connecting = *lock(&record);
-    (output, connecting)
+/// What the connector does for one request, as it happens: shared with the request's
+/// `Expect` hold (`expect.rs`), which waits a few times the connection's set-up time.
+#[derive(Clone, Debug, Default)]
+pub struct Watch(Arc<Mutex<Connecting>>);
+
+impl Watch {
+    /// How long the connector took to set the connection up, once it did: `None` while it
+    /// runs, and when it was never called (a pooled connection).
+    pub fn setup(&self) -> Option<std::time::Duration> {
+        let connecting = *lock(&self.0);
+        Some(connecting.end?.saturating_duration_since(connecting.start?))
+    }
+
+    /// Runs `request` and says what the connector did for it (nothing: a reused connection).
+    pub async fn run<F: Future>(&self, request: F) -> (F::Output, Connecting) {
+        let output = CONNECTING.scope(self.0.clone(), request).await;
+        let connecting = *lock(&self.0);
+        (output, connecting)
+    }
 }

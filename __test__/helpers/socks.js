@@ -20,13 +20,14 @@ const { Socks5Server } = require('@pondwader/socks5-server')
 
 /**
  * Starts the proxy.
- * @param {{ auth?: { username: string, password: string }, deny?: boolean }} [options]  `auth`:
- *   the only credentials it accepts (then it wants username/password authentication); `deny`:
- *   it refuses every `CONNECT` (reply 2, not allowed by ruleset) after recording it
+ * @param {{ auth?: { username: string, password: string }, deny?: boolean, delay?: number }} [options]
+ *   `auth`: the only credentials it accepts (then it wants username/password authentication);
+ *   `deny`: it refuses every `CONNECT` (reply 2, not allowed by ruleset) after recording it;
+ *   `delay`: ms it lets a new connection wait before it reads the client's greeting (a far proxy)
  * @returns {Promise<{ port: number, url(scheme?: string, credentials?: string): string,
  *   records: SocksRecord[], logins: string[], close(): Promise<void> }>}
  */
-async function startSocks({ auth, deny = false } = {}) {
+async function startSocks({ auth, deny = false, delay = 0 } = {}) {
   const records = []
   const logins = []
   const sockets = new Set()
@@ -45,7 +46,8 @@ async function startSocks({ auth, deny = false } = {}) {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     socket.setNoDelay()
-    socks._handleConnection(socket)
+    if (delay > 0) setTimeout(() => socks._handleConnection(socket), delay)
+    else socks._handleConnection(socket)
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address()

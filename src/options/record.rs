@@ -358,9 +358,9 @@ pub const RECORDS: &[Record] = &[
         ts: "boolean",
         shown: "boolean",
         fallback: Fallback::Flag(true),
-        rule: "`false`: no `Expect: 100-continue`. By default an HTTP/1.1 body of 1 MiB or more waits after the request head for the server's `100 Continue`, at most 1 s; a final response instead is the result and no body byte is sent. An origin that let the wait run out is not waited on again",
+        rule: "`false`: no `Expect: 100-continue`. By default an HTTP/1.1 body of 1 MiB or more waits after the request head for the server's `100 Continue`: 10 ms plus three times the connection's set-up time, or twice the origin's latest answer time, at most 1 s; a final response instead is the result and no body byte is sent. An origin that let a whole body go without answering is not waited on again",
         cli: &[],
-        doc: "`false`: send large HTTP/1.1 bodies at once, without `Expect: 100-continue` and its wait of at most 1 s. Not a boolean: `ERR_INVALID_ARG_TYPE`",
+        doc: "`false`: send large HTTP/1.1 bodies at once, without `Expect: 100-continue` and its short wait (at most 1 s). Not a boolean: `ERR_INVALID_ARG_TYPE`",
         see: Some("2.6"),
     },
     Record {
