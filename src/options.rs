@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest::Url;
 
 use crate::clients::{ClientKey, ExtraRoots};
+use crate::credentials::take_basic_auth;
 use crate::error::UploadError;
 use crate::proxy::{self, proxy_schemes, ProxyChoice, ProxyVariables};
 use crate::retry::RetryPolicy;
@@ -175,7 +176,8 @@ impl UploadRequest {
     /// Checks the request and builds the plan, or says which parameter is wrong.
     pub fn validate(self) -> Result<UploadPlan, UploadError> {
         self.reject_nul()?;
-        let url = parse_url(&self.url)?;
+        let mut url = parse_url(&self.url)?;
+        let url_credentials = take_basic_auth(&mut url);
         if self.name.is_empty() {
             return Err(UploadError::invalid_value(
                 "parameter.name should be a non-empty String",
@@ -194,7 +196,7 @@ impl UploadRequest {
             field_name: self.name,
             file_name: self.file_name,
             file_content_type: file_content_type(self.file_content_type)?,
-            headers: header_map(&self.header)?,
+            headers: with_credentials(header_map(&self.header)?, url_credentials),
             form_fields: self
                 .form_data
                 .into_iter()
@@ -268,6 +270,15 @@ fn parse_url(raw: &str) -> Result<Url, UploadError> {
             "parameter.url should use http: or https:, not {other}:"
         ))),
     }
+}
+
+/// The caller's headers, with `Authorization` from the URL's user name and password
+/// (`credentials.rs`) unless the caller set one: the caller's wins.
+fn with_credentials(mut headers: HeaderMap, credentials: Option<HeaderValue>) -> HeaderMap {
+    if let Some(value) = credentials {
+        headers.entry(AUTHORIZATION).or_insert(value);
+    }
+    headers
 }
 
 /// Builds the header map, rejecting names that are not tokens and values Node refuses.
@@ -601,6 +612,27 @@ mod tests {
         let proxied = Some(Either::A("http://127.0.0.1:2".to_string()));
         assert!(!quic(https, proxied, Some(true)));
         assert!(quic(https, Some(Either::B(false)), Some(true)));
+    }
+
+    #[test]
+    fn the_urls_credentials_are_basic_auth_unless_the_caller_has_authorization() {
+        let mut r = request();
+        r.url = "http://user:p%C3%A4ss@127.0.0.1:1/up".into();
+        let plan = r.validate().unwrap();
+        assert_eq!(
+            plan.url.as_str(),
+            "http://127.0.0.1:1/up",
+            "no userinfo left"
+        );
+        assert_eq!(plan.headers[AUTHORIZATION], "Basic dXNlcjpww6Rzcw==");
+        assert_eq!(plan.headers["x-a"], "1");
+        let mut r = request();
+        r.url = "http://user:pw@127.0.0.1:1/up".into();
+        r.header.push(pair("authorization", "Bearer mine"));
+        let plan = r.validate().unwrap();
+        let sent: Vec<_> = plan.headers.get_all(AUTHORIZATION).iter().collect();
+        assert_eq!(sent, ["Bearer mine"], "the caller's wins, alone");
+        assert_eq!(plan.url.as_str(), "http://127.0.0.1:1/up");
     }
 
     #[test]
