@@ -83,6 +83,19 @@ test('a redirect to another origin does not carry them; a 307 to the same origin
   t.is(same.file.sha256, file.sha256)
 })
 
+test("a Location's own user and password are read by the same rule; never in a request line", async (t) => {
+  const proxy = await startProxy()
+  t.teardown(() => proxy.close())
+  const target = other.endpoint()
+  const first = server.endpoint({ status: 307, headers: { location: withCredentials(target.url, 'lu', SECRET) } })
+  await upload({ url: first.url, proxy: proxy.url })
+  t.deepEqual(
+    proxy.records.map((r) => r.target),
+    [first.url, target.url],
+  )
+  t.is((await target.received()).headers.authorization, basic(`lu:${SECRET}`))
+})
+
 test('a forwarding proxy gets the Authorization header but no credentials in the request line', async (t) => {
   const proxy = await startProxy()
   t.teardown(() => proxy.close())

@@ -1,15 +1,28 @@
 //! The user name and password of the upload's URL (`http://user:password@host/`): taken out of
 //! the URL, so that no request line, message or profile carries them, and sent as HTTP Basic
-//! authentication (RFC 7617), as curl, Node's `http` and axios send them. `options.rs` adds the
-//! header unless the caller's `header` has an `Authorization`; on a redirect it is a caller's
-//! header like any other (`redirect.rs`: kept to the same origin, dropped when the origin
-//! changes).
+//! authentication (RFC 7617), as curl, Node's `http` and axios send them, unless an
+//! `Authorization` already goes with the request (the caller's wins). On a redirect the header is
+//! a caller's header like any other (`redirect.rs`: kept to the same origin, dropped when the
+//! origin changes); a `Location` with credentials of its own is read by the same rule.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use percent_encoding::percent_decode_str;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION};
 use reqwest::Url;
+
+/// Takes the user name and password out of `url` and adds them to `headers` as `Authorization:
+/// Basic` unless `headers` has an `Authorization`.
+pub fn move_to_header(url: &mut Url, headers: &mut HeaderMap) {
+    add_unless_set(headers, take_basic_auth(url));
+}
+
+/// Adds `value` (the URL's credentials) as `Authorization` unless `headers` has one.
+pub fn add_unless_set(headers: &mut HeaderMap, value: Option<HeaderValue>) {
+    if let Some(value) = value {
+        headers.entry(AUTHORIZATION).or_insert(value);
+    }
+}
 
 /// Takes the user name and password out of `url` and returns them as the value of an
 /// `Authorization: Basic` header, or `None` when the URL has neither. Both are percent-decoded

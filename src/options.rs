@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
 
 use crate::clients::{ClientKey, ExtraRoots};
-use crate::credentials::take_basic_auth;
+use crate::credentials::{add_unless_set, take_basic_auth};
 use crate::error::UploadError;
 use crate::proxy::{self, proxy_schemes, ProxyChoice, ProxyVariables};
 use crate::retry::RetryPolicy;
@@ -196,7 +196,11 @@ impl UploadRequest {
             field_name: self.name,
             file_name: self.file_name,
             file_content_type: file_content_type(self.file_content_type)?,
-            headers: with_credentials(header_map(&self.header)?, url_credentials),
+            headers: {
+                let mut headers = header_map(&self.header)?;
+                add_unless_set(&mut headers, url_credentials);
+                headers
+            },
             form_fields: self
                 .form_data
                 .into_iter()
@@ -270,15 +274,6 @@ fn parse_url(raw: &str) -> Result<Url, UploadError> {
             "parameter.url should use http: or https:, not {other}:"
         ))),
     }
-}
-
-/// The caller's headers, with `Authorization` from the URL's user name and password
-/// (`credentials.rs`) unless the caller set one: the caller's wins.
-fn with_credentials(mut headers: HeaderMap, credentials: Option<HeaderValue>) -> HeaderMap {
-    if let Some(value) = credentials {
-        headers.entry(AUTHORIZATION).or_insert(value);
-    }
-    headers
 }
 
 /// Builds the header map, rejecting names that are not tokens and values Node refuses.
@@ -624,13 +619,13 @@ mod tests {
             "http://127.0.0.1:1/up",
             "no userinfo left"
         );
-        assert_eq!(plan.headers[AUTHORIZATION], "Basic dXNlcjpww6Rzcw==");
+        assert_eq!(plan.headers["authorization"], "Basic dXNlcjpww6Rzcw==");
         assert_eq!(plan.headers["x-a"], "1");
         let mut r = request();
         r.url = "http://user:pw@127.0.0.1:1/up".into();
         r.header.push(pair("authorization", "Bearer mine"));
         let plan = r.validate().unwrap();
-        let sent: Vec<_> = plan.headers.get_all(AUTHORIZATION).iter().collect();
+        let sent: Vec<_> = plan.headers.get_all("authorization").iter().collect();
         assert_eq!(sent, ["Bearer mine"], "the caller's wins, alone");
         assert_eq!(plan.url.as_str(), "http://127.0.0.1:1/up");
     }
