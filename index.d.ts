@@ -81,7 +81,10 @@ export declare function isUploadError(value: unknown): value is UploadError
 export declare namespace uploadFile {
   interface Option {
     // BEGIN GENERATED options (scripts/options.js --write, from src/options/record.rs)
-    /** `http:` or `https:` URL to POST to; anything else is a parameter error. Required. */
+    /**
+     * `http:` or `https:` URL to POST to (a user name and password in it are sent as Basic auth);
+     * anything else is a parameter error. Required. See docs/API.md §6.
+     */
     url: string
     /** Path of a regular file (relative paths resolve against `process.cwd()`). Required. */
     filePath: string

@@ -331,6 +331,10 @@ fn classify(err: &reqwest::Error) -> ErrorCode {
         return code;
     }
     if err.is_body() || (err.is_decode() && connection_broke_under_body(err)) {
+        if causes(err).any(broken_framing) {
+            // The server broke HTTP/1.1's framing of the body: a protocol error, not a reset.
+            return ErrorCode::ERR_NETWORK;
+        }
         // Reading the response body failed and no cause says more: hyper reports a connection
         // that broke under a streaming response as a bare "connection error".
         return ErrorCode::ECONNRESET;
@@ -349,6 +353,23 @@ fn connection_broke_under_body(err: &reqwest::Error) -> bool {
             .is_some_and(|e| e.kind() == io::ErrorKind::InvalidData)
     });
     from_hyper && !bad_content
+}
+
+/// Whether `cause` is hyper's HTTP/1.1 decoder refusing the framing of a body (a chunk size or
+/// chunk end that breaks RFC 9112 §7.1): a hyper error whose own cause is an I/O error of kind
+/// `InvalidInput` or `InvalidData`, the kinds that decoder gives its verdicts (a connection that
+/// ended early is `UnexpectedEof`, a reset `ConnectionReset`).
+fn broken_framing(cause: &(dyn StdError + 'static)) -> bool {
+    cause.is::<hyper::Error>()
+        && cause
+            .source()
+            .and_then(|inner| inner.downcast_ref::<io::Error>())
+            .is_some_and(|io_err| {
+                matches!(
+                    io_err.kind(),
+                    io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+                )
+            })
 }
 
 /// What one cause says by its type, if anything.
@@ -371,6 +392,11 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         if h2.is_remote() {
             return Some(ErrorCode::ECONNRESET);
         }
+        // h2 itself reset the stream or closed the connection: the server broke HTTP/2's rules
+        // (a malformed frame, a body longer or shorter than its `content-length`).
+        if h2.is_library() {
+            return Some(ErrorCode::ERR_NETWORK);
+        }
         return match h2.get_io().and_then(|io| code_of_io_kind(io.kind())) {
             Some(ErrorCode::EPIPE) => Some(ErrorCode::ECONNRESET),
             other => other,
@@ -380,6 +406,9 @@ fn code_of_cause(cause: &(dyn StdError + 'static)) -> Option<ErrorCode> {
         return Some(code);
     }
     if let Some(h) = cause.downcast_ref::<hyper::Error>() {
+        if h.is_parse() {
+            return Some(ErrorCode::ERR_NETWORK);
+        }
         if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
             return Some(ErrorCode::ECONNRESET);
         }

@@ -12,6 +12,7 @@ mod body;
 mod body_signals;
 mod clients;
 mod connector;
+mod credentials;
 mod deadline;
 mod decoding;
 mod environment;

@@ -17,6 +17,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Url;
 
 use crate::clients::{ClientKey, ExtraRoots};
+use crate::credentials::{add_unless_set, take_basic_auth};
 use crate::error::UploadError;
 use crate::proxy::{self, proxy_schemes, ProxyChoice, ProxyVariables};
 use crate::retry::RetryPolicy;
@@ -175,7 +176,8 @@ impl UploadRequest {
     /// Checks the request and builds the plan, or says which parameter is wrong.
     pub fn validate(self) -> Result<UploadPlan, UploadError> {
         self.reject_nul()?;
-        let url = parse_url(&self.url)?;
+        let mut url = parse_url(&self.url)?;
+        let url_credentials = take_basic_auth(&mut url);
         if self.name.is_empty() {
             return Err(UploadError::invalid_value(
                 "parameter.name should be a non-empty String",
@@ -194,7 +196,11 @@ impl UploadRequest {
             field_name: self.name,
             file_name: self.file_name,
             file_content_type: file_content_type(self.file_content_type)?,
-            headers: header_map(&self.header)?,
+            headers: {
+                let mut headers = header_map(&self.header)?;
+                add_unless_set(&mut headers, url_credentials);
+                headers
+            },
             form_fields: self
                 .form_data
                 .into_iter()
@@ -601,6 +607,27 @@ mod tests {
         let proxied = Some(Either::A("http://127.0.0.1:2".to_string()));
         assert!(!quic(https, proxied, Some(true)));
         assert!(quic(https, Some(Either::B(false)), Some(true)));
+    }
+
+    #[test]
+    fn the_urls_credentials_are_basic_auth_unless_the_caller_has_authorization() {
+        let mut r = request();
+        r.url = "http://user:p%C3%A4ss@127.0.0.1:1/up".into();
+        let plan = r.validate().unwrap();
+        assert_eq!(
+            plan.url.as_str(),
+            "http://127.0.0.1:1/up",
+            "no userinfo left"
+        );
+        assert_eq!(plan.headers["authorization"], "Basic dXNlcjpww6Rzcw==");
+        assert_eq!(plan.headers["x-a"], "1");
+        let mut r = request();
+        r.url = "http://user:pw@127.0.0.1:1/up".into();
+        r.header.push(pair("authorization", "Bearer mine"));
+        let plan = r.validate().unwrap();
+        let sent: Vec<_> = plan.headers.get_all("authorization").iter().collect();
+        assert_eq!(sent, ["Bearer mine"], "the caller's wins, alone");
+        assert_eq!(plan.url.as_str(), "http://127.0.0.1:1/up");
     }
 
     #[test]

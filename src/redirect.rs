@@ -9,6 +9,7 @@ use reqwest::header::{
 };
 use reqwest::{Method, StatusCode, Url};
 
+use crate::credentials;
 use crate::error::{ErrorCode, UploadError};
 
 /// The headers that never go to another origin (scheme, host, port): reqwest's list of
@@ -53,7 +54,8 @@ impl Hop {
 /// [`location_text`]), or following is off (`max_redirects` 0). An
 /// error for one redirect more than `max_redirects` (`followed` were followed so far), or one
 /// from `https:` to `http:`. The headers of [`CROSS_ORIGIN_DROPPED`] are dropped when the origin
-/// changes, `Content-Type` when the body is.
+/// changes, `Content-Type` when the body is. A user name and password in the `Location` leave
+/// the URL as the upload URL's do (`credentials.rs`): `Authorization` unless one goes along.
 pub fn follow(
     hop: &Hop,
     status: StatusCode,
@@ -94,6 +96,8 @@ pub fn follow(
             headers.remove(name);
         }
     }
+    let mut next = next;
+    credentials::move_to_header(&mut next, &mut headers);
     let (method, with_body) = if keeps_body {
         (hop.method.clone(), hop.with_body)
     } else if status == StatusCode::SEE_OTHER || hop.method == Method::POST {
@@ -313,6 +317,30 @@ mod tests {
                 "www-authenticate"
             ]
         );
+    }
+
+    #[test]
+    fn credentials_in_a_location_leave_the_url_as_authorization_unless_one_goes_along() {
+        let basic = |v: &str| HeaderValue::from_str(v).unwrap();
+        let to = "http://lu:lp@b.test/x";
+        let crossed = next(&post("http://a.test/up"), 307, to);
+        assert_eq!(
+            crossed.url.as_str(),
+            "http://b.test/x",
+            "never in a request line"
+        );
+        assert_eq!(crossed.headers[AUTHORIZATION], basic("Basic bHU6bHA="));
+        let mut hop = post("http://a.test/up");
+        hop.headers.insert(AUTHORIZATION, basic("Bearer mine"));
+        let same = next(&hop, 307, "http://lu:lp@a.test/x");
+        assert_eq!(same.url.as_str(), "http://a.test/x");
+        assert_eq!(
+            same.headers[AUTHORIZATION],
+            basic("Bearer mine"),
+            "the one going along"
+        );
+        let elsewhere = next(&hop, 307, to);
+        assert_eq!(elsewhere.headers[AUTHORIZATION], basic("Basic bHU6bHA="));
     }
 
     #[test]

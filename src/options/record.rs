@@ -136,10 +136,10 @@ pub const RECORDS: &[Record] = &[
         ts: "string",
         shown: "string",
         fallback: Fallback::Required,
-        rule: "must parse as a URL with scheme `http:` or `https:`",
+        rule: "must parse as a URL with scheme `http:` or `https:`; a user name and password in it are sent as `Authorization: Basic`, unless `header` has an `Authorization`",
         cli: &["<url>"],
-        doc: "`http:` or `https:` URL to POST to; anything else is a parameter error",
-        see: None,
+        doc: "`http:` or `https:` URL to POST to (a user name and password in it are sent as Basic auth); anything else is a parameter error",
+        see: Some("6"),
     },
     Record {
         name: "filePath",
