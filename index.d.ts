@@ -122,6 +122,12 @@ export declare namespace uploadFile {
      */
     idleTimeout?: number | null
     /**
+     * Fail with `ETIMEDOUT` (`phase: 'connect'`) when setting up a new connection (name lookup,
+     * TCP, proxy, TLS) takes longer; waiting for `100 Continue` or for QUIC is not connecting. `0`,
+     * `null`, absent, `Infinity` or anything over 100 years: none. Default: none.
+     */
+    connectTimeout?: number | null
+    /**
      * Pace the body to at most this many bytes per second (as curl's `--limit-rate`), in frames of
      * 50 ms of the rate so that progress keeps flowing. `0`, `null`, absent or `Infinity`: full
      * speed; below 1 byte per second: parameter error. Default: none. See docs/API.md §6.
