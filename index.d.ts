@@ -68,7 +68,7 @@ export declare class UploadError extends Error {
    */
   readonly attempts: number
   /**
-   * For `ETIMEDOUT` (the `timeout` deadline or the `idleTimeout`): where the upload was when
+   * For `ETIMEDOUT` (the `timeout` deadline, the `idleTimeout` or the `connectTimeout`): where the upload was when
    * time ran out: `connect`, `send` (the server stopped taking the body), `wait` (body sent, no
    * response yet) or `receive`.
    */
