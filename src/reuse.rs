@@ -202,3 +202,52 @@ impl Watch {
         (output, connecting)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::{pending, Pending};
+
+    type BoxError = Box<dyn StdError + Send + Sync>;
+
+    /// A connector that never sets a connection up (a server that never answers).
+    struct Never;
+
+    impl Service<()> for Never {
+        type Response = ();
+        type Error = BoxError;
+        type Future = Pending<Result<(), BoxError>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, _: ()) -> Self::Future {
+            pending()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connector_over_the_limit_fails_with_connect_timeout() {
+        let limit = Duration::from_millis(50);
+        let watch = Watch::new(Some(limit));
+        let mut connector = MarkNewConnections.layer(Never);
+        // The client calls the connector inside the request's future, as here.
+        let (result, connecting) = watch.run(async { connector.call(()).await }).await;
+        assert!(result.unwrap_err().is::<ConnectTimeout>());
+        assert!(!connecting.reused());
+        assert!(watch.setup().unwrap() >= limit);
+    }
+
+    #[tokio::test]
+    async fn without_a_limit_the_connector_is_not_bounded() {
+        let mut connector = MarkNewConnections.layer(Never);
+        let watch = Watch::new(None);
+        let run = watch.run(async { connector.call(()).await });
+        let waited = tokio::time::timeout(Duration::from_millis(100), run).await;
+        assert!(waited.is_err(), "still connecting");
+        // Outside a request's watch (no task-local), neither.
+        let alone = tokio::time::timeout(Duration::from_millis(100), connector.call(())).await;
+        assert!(alone.is_err(), "still connecting");
+    }
+}
