@@ -89,6 +89,9 @@ test("-H 'Name:' removes the header, as curl; -H 'Name;' sends it empty; the lib
   t.is(linesNamed(lines, 'user-agent').length, 1, 'the library always sends its User-Agent (docs/CLI.md)')
   t.regex(linesNamed(lines, 'user-agent')[0], /^user-agent: upload-task\//)
   t.deepEqual(linesNamed(lines, 'accept'), ['accept: */*'])
+  const replaced = await cli(['-q', '-H', 'User-Agent: x/1', '-F', `f=@${small.path}`, recorder.url])
+  assertExit(t, replaced, 0)
+  t.deepEqual(linesNamed(recorder.requests[1].lines, 'user-agent'), ['user-agent: x/1'], 'a value replaces it')
 })
 
 test('-F file=@- and the operand -: the documented refusal, even where a file named - exists; nothing is sent', async (t) => {
