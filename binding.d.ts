@@ -306,6 +306,8 @@ export interface UploadRequest {
   timeout?: number
   /** The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none. */
   idleTimeout?: number
+  /** The caller's `connectTimeout` in milliseconds: absent, `0` or `Infinity` means none. */
+  connectTimeout?: number
   /** The caller's `maxBytesPerSecond`: absent, `0` or `Infinity` means no limit. */
   maxBytesPerSecond?: number
   /** Extra trusted roots for this upload, as PEM texts (`ca`); absent means none. */

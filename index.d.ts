@@ -68,7 +68,7 @@ export declare class UploadError extends Error {
    */
   readonly attempts: number
   /**
-   * For `ETIMEDOUT` (the `timeout` deadline or the `idleTimeout`): where the upload was when
+   * For `ETIMEDOUT` (the `timeout` deadline, the `idleTimeout` or the `connectTimeout`): where the upload was when
    * time ran out: `connect`, `send` (the server stopped taking the body), `wait` (body sent, no
    * response yet) or `receive`.
    */
@@ -124,6 +124,12 @@ export declare namespace uploadFile {
      * years: none. Default: none.
      */
     idleTimeout?: number | null
+    /**
+     * Fail with `ETIMEDOUT` (`phase: 'connect'`) when setting up a new connection (name lookup,
+     * TCP, proxy, TLS) takes longer; waiting for `100 Continue` or for QUIC is not connecting. `0`,
+     * `null`, absent, `Infinity` or anything over 100 years: none. Default: none.
+     */
+    connectTimeout?: number | null
     /**
      * Pace the body to at most this many bytes per second (as curl's `--limit-rate`), in frames of
      * 50 ms of the rate so that progress keeps flowing. `0`, `null`, absent or `Infinity`: full

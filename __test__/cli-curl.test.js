@@ -273,7 +273,7 @@ test("curl's SOCKS flags: --socks5-hostname with --proxy-user goes through the S
   t.true(['127.0.0.1', '::1'].includes(socks.records[1].host), `--socks5 resolves here: ${socks.records[1].host}`)
 })
 
-test('--proxy-user with a wrong password: exit 56 (ERR_PROXY) and the password is in no output', async (t) => {
+test('--proxy-user with a wrong password: exit 97 (ERR_PROXY through SOCKS, as curl) and the password is in no output', async (t) => {
   const socks = await startSocks({ auth: { username: 'alice', password: 'right' } })
   t.teardown(() => socks.close())
   const endpoint = server.endpoint()
@@ -286,7 +286,7 @@ test('--proxy-user with a wrong password: exit 56 (ERR_PROXY) and the password i
     `f=@${small.path}`,
     endpoint.url,
   ])
-  assertExit(t, run, 56)
+  assertExit(t, run, 97)
   t.deepEqual(socks.logins, ['alice'], 'the credentials were offered')
   t.regex(run.stderr, /ERR_PROXY|proxy/i)
   t.false(`${run.stdout}${run.stderr}`.includes('wr0ngpass'))

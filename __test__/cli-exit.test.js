@@ -81,7 +81,7 @@ test('28: -m/--max-time (seconds, fractions allowed) and --timeout (ms) while th
     ['--timeout', '300'],
   ]) {
     const url = server.endpoint({ respond: false }).url
-    await failsWith(t, ['-q', ...args, url, small.path], 28, /uploadFile:fail timeout \(ETIMEDOUT\)/)
+    await failsWith(t, ['-q', ...args, url, small.path], 28, /uploadFile:fail timeout \(ETIMEDOUT, phase \w+\)/)
   }
 })
 
@@ -93,14 +93,14 @@ test('28: --connect-timeout when the TLS handshake never completes; nothing of t
     }),
   )
   const args = ['-q', '--connect-timeout', '0.5', '-F', `file=@${small.path}`, url]
-  await failsWith(t, args, 28, /no connection within 0\.5 s \(--connect-timeout\)/)
+  await failsWith(t, args, 28, /uploadFile:fail timeout \(ETIMEDOUT, phase connect\)/)
   t.true(received > 0 && received < small.size, `the server got the ClientHello only (${received} bytes)`)
 })
 
 test('--connect-timeout 0 is none: the -m deadline ends a handshake that never completes', async (t) => {
   const url = await rawHttpsUrl(t, () => {})
   const args = ['-q', '--connect-timeout', '0', '-m', '0.5', '-F', `file=@${small.path}`, url]
-  await failsWith(t, args, 28, /uploadFile:fail timeout \(ETIMEDOUT\)/)
+  await failsWith(t, args, 28, /uploadFile:fail timeout \(ETIMEDOUT, phase connect\)/)
 })
 
 test('--connect-timeout is not a response deadline: a slow answer after the body passes', async (t) => {

@@ -3,7 +3,8 @@
 // No caller's number can panic the runtime or hang an upload (docs/API.md §2: durations over
 // 100 years count as Infinity, a pace below 1 byte per second is a parameter error). Every
 // numeric option at 0, the smallest positive double, 1e22, Number.MAX_VALUE and Infinity, plus
-// maxBytesPerSecond 1e-20, idleTimeout 1e22 and Number.MAX_VALUE for all of them at once, over
+// maxBytesPerSecond 1e-20, idleTimeout 1e22 and Number.MAX_VALUE for all of them at once
+// (connectTimeout, whose tiny values depend on the pool, at every extreme but the smallest), over
 // HTTP/1.1 and HTTP/2, in a child process: each settles within a second with the outcome its
 // rule gives, and nothing on stderr says "panicked".
 
@@ -87,7 +88,14 @@ function cases(origin) {
       list.push({ label: `${option}: ${value}`, options, expect: expect[i] })
     })
   }
-  const everyMax = { url: `${origin}/max` }
+  // connectTimeout's smallest positive value fails a new connection and passes a pooled one
+  // (which the earlier cases may have left): every other extreme is a limit that never fires.
+  for (const value of EXTREMES.filter((v) => v !== 5e-324)) {
+    id += 1
+    const options = { url: `${origin}/${id}`, connectTimeout: json(value) }
+    list.push({ label: `connectTimeout: ${value}`, options, expect: OK })
+  }
+  const everyMax = { url: `${origin}/max`, connectTimeout: Number.MAX_VALUE }
   for (const { option } of CASES) {
     const [head, field] = option.split('.')
     everyMax[head] = field ? { ...everyMax[head], [field]: Number.MAX_VALUE } : Number.MAX_VALUE

@@ -130,6 +130,13 @@ const EXIT_FAMILIES = [
     codes: ['ERR_RESPONSE_TOO_LARGE'],
   },
   {
+    status: 97,
+    key: 'socks',
+    meaning: 'the SOCKS proxy of -x socks…:// or --socks5… did not open the connection (ERR_PROXY through it)',
+    curl: 'proxy handshake error',
+    codes: [],
+  },
+  {
     status: 130,
     key: 'abort',
     meaning: 'interrupted by Ctrl-C (SIGINT): the upload was aborted',

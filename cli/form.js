@@ -45,17 +45,25 @@ function readValue(text, start, given) {
 const FILE_ATTRIBUTES = { type: 'type', filename: 'fileName', headers: null, encoder: null }
 
 /**
- * `name=@path;type=…;filename=…` (the `@path…` part as `spec`) as a `FilePart`.
+ * `name=@path;type=…;filename=…` (the `@path…` part as `spec`) as a `FilePart`. As in curl, a
+ * `;key=value` that is no attribute right after an unquoted `;type=` is a parameter of the type
+ * (`;type=text/plain;charset=utf-8`).
  * @returns {FilePart}
  */
 function filePart(name, spec, given) {
   const part = { name, path: '', given }
   let { value, end } = readValue(spec, 0, given)
   part.path = value
+  let typeGoesOn = false
   while (end < spec.length) {
     const start = end + 1
     const eq = spec.indexOf('=', start)
     const key = eq < 0 ? spec.slice(start) : spec.slice(start, eq).trim().toLowerCase()
+    if (typeGoesOn && eq >= 0 && !Object.hasOwn(FILE_ATTRIBUTES, key)) {
+      ;({ value, end } = readValue(spec, start, given))
+      part.type += `;${value}`
+      continue
+    }
     if (eq < 0 || !Object.hasOwn(FILE_ATTRIBUTES, key)) {
       throw new UsageError(
         `-F ${JSON.stringify(given)}: unknown attribute ${JSON.stringify(key)} (known: type, filename)`,
@@ -64,11 +72,23 @@ function filePart(name, spec, given) {
     if (FILE_ATTRIBUTES[key] === null) {
       throw new UsageError(`-F ${JSON.stringify(given)}: ;${key}= is not supported by upload-task`)
     }
+    typeGoesOn = key === 'type' && spec[eq + 1] !== '"'
     ;({ value, end } = readValue(spec, eq + 1, given))
     part[FILE_ATTRIBUTES[key]] = value
   }
   if (!part.path) throw new UsageError(`-F ${JSON.stringify(given)}: no file path after @`)
+  if (part.path === '-') throw stdinError(`-F ${JSON.stringify(given)}`)
   return part
+}
+
+/**
+ * The refusal of `-` as the file (curl reads standard input there): `where` names what gave it.
+ * Even a file named `-` is refused; `./-` names it.
+ */
+function stdinError(where) {
+  return new UsageError(
+    `${where}: standard input cannot be sent (the size must be known before the first byte); a file named - is ./-`,
+  )
 }
 
 /** `name=value` split at the first `=`; `flag` names the option for the usage error. */
@@ -111,4 +131,4 @@ function formParts(items) {
   return { fields, file }
 }
 
-module.exports = { formParts }
+module.exports = { formParts, stdinError }

@@ -3,13 +3,12 @@
 /**
  * `upload-task`: the command. Parses the command line, runs one `uploadFile`, shows its progress
  * (and with `-v` the heads) on stderr, writes the body (or `--json`, the result) on stdout or to
- * `-o <file>`, aborts on Ctrl-C or `--connect-timeout`, and returns the exit status of
+ * `-o <file>`, aborts on Ctrl-C, and returns the exit status of
  * cli/exit-codes.js. docs/CLI.md is its manual.
  */
 
 const fs = require('node:fs')
 const { version } = require('../package.json')
-const { watchConnection } = require('./connection.js')
 const { exitStatus, exitStatusForCode } = require('./exit-codes.js')
 const { parseCommandLine, UsageError } = require('./options.js')
 const { progressReporter } = require('./progress.js')
@@ -51,17 +50,22 @@ function answer(result, { fail, json }) {
 
 /**
  * @param {unknown} error   what the upload was rejected with
+ * @param {{ upload: { proxy?: string | false } }} command
  * @returns {Outcome}
  */
-function failure(error) {
+function failure(error, { upload }) {
   if (!library().isUploadError(error)) {
     return { message: `unexpected error: ${error?.stack ?? error}`, status: exitStatus('internal') }
   }
-  return { message: `${error.errMsg} (${error.code})`, status: exitStatusForCode(error.code) }
+  const where = error.phase === undefined ? '' : `, phase ${error.phase}`
+  // A proxy that did not open the connection is curl's 97 through SOCKS, 56 through HTTP.
+  const socks = error.code === 'ERR_PROXY' && /^socks/i.test(upload.proxy || '')
+  const status = socks ? exitStatus('socks') : exitStatusForCode(error.code)
+  return { message: `${error.errMsg} (${error.code}${where})`, status }
 }
 
 /**
- * Runs `uploadFile`, with progress, `--connect-timeout` and Ctrl-C handling, and settles with
+ * Runs `uploadFile`, with progress and Ctrl-C handling, and settles with
  * whether it succeeded, its result or error, and the response headers seen. The first SIGINT
  * aborts the upload; the listener is removed, and the progress stopped, once it settled.
  */
@@ -70,19 +74,17 @@ async function settle(command, io) {
   const task = library().uploadFile(command.upload)
   const interrupt = () => task.abort()
   io.signals.on('SIGINT', interrupt)
-  const connection = watchConnection(task, { timeoutMs: command.connectTimeout, onTimeout: interrupt })
   task.onProgressUpdate((event) => reporter.update(event))
   let headers
   task.onHeadersReceived(({ header }) => {
     headers = header
   })
   try {
-    return { ok: true, result: await task, connection }
+    return { ok: true, result: await task }
   } catch (error) {
-    return { ok: false, error, headers, connection }
+    return { ok: false, error, headers }
   } finally {
     io.signals.off('SIGINT', interrupt)
-    connection.stop()
     reporter.stop()
   }
 }
@@ -101,11 +103,7 @@ async function upload(command, io) {
     return answer(settled.result, command)
   }
   if (settled.headers) verbose(responseHead(undefined, settled.headers))
-  if (settled.connection.timedOut) {
-    const seconds = command.connectTimeout / 1000
-    return { message: `no connection within ${seconds} s (--connect-timeout)`, status: exitStatus('timeout') }
-  }
-  return failure(settled.error)
+  return failure(settled.error, command)
 }
 
 /**

@@ -10,7 +10,7 @@
 const fs = require('node:fs')
 const { parseArgs } = require('node:util')
 const { curlOnlyFlag } = require('./curl-flags.js')
-const { formParts } = require('./form.js')
+const { formParts, stdinError } = require('./form.js')
 const { UsageError } = require('./usage-error.js')
 
 /**
@@ -53,7 +53,7 @@ const OPTIONS = [
   {
     long: 'connect-timeout',
     value: 'seconds',
-    help: 'fail (28) when no body byte moved and no response head came by then',
+    help: 'fail (28) when a new connection is not set up by then, e.g. 10 or 2.5 (connectTimeout)',
   },
   { long: 'idle-timeout', value: 'ms', help: 'fail when nothing moves for this long (idleTimeout)' },
   { long: 'limit-rate', value: 'bytes/s', help: 'pace the body, e.g. 500K or 2M (maxBytesPerSecond)' },
@@ -137,17 +137,34 @@ function parse(argv) {
 }
 
 /**
- * `-H 'Name: value'` values as a `header` object. The value is trimmed of surrounding spaces;
- * repeats of a name (in any case) are joined with `, `, as HTTP allows (RFC 9110 §5.3).
+ * One `-H` value as curl reads it: `Name: value` (the value trimmed of surrounding spaces),
+ * `Name:` (no value: remove the header) or `Name;` (an empty value).
+ * @returns {{ name: string, value: string | null }}   `null`: remove it
+ */
+function headerItem(item) {
+  const at = item.indexOf(':')
+  if (at < 0 && item.endsWith(';')) return { name: item.slice(0, -1).trim(), value: '' }
+  const name = at < 0 ? '' : item.slice(0, at).trim()
+  const value = item.slice(at + 1).trim()
+  return { name, value: value === '' ? null : value }
+}
+
+/**
+ * `-H` values as a `header` object, and the names (lower case) that `-H 'Name:'` removed. Repeats
+ * of a name (in any case) are joined with `, `, as HTTP allows (RFC 9110 §5.3); as in curl, a
+ * removal takes out no value given to the name by another `-H`.
  */
 function headerFields(items) {
   const headers = Object.create(null)
   const byLowerName = new Map()
+  const removed = new Set()
   for (const item of items) {
-    const at = item.indexOf(':')
-    const name = at < 0 ? '' : item.slice(0, at).trim()
+    const { name, value } = headerItem(item)
     if (!name) throw new UsageError(`--header expects 'Name: value', got ${JSON.stringify(item)}`)
-    const value = item.slice(at + 1).trim()
+    if (value === null) {
+      removed.add(name.toLowerCase())
+      continue
+    }
     const first = byLowerName.get(name.toLowerCase())
     if (first === undefined) {
       byLowerName.set(name.toLowerCase(), name)
@@ -156,18 +173,19 @@ function headerFields(items) {
       headers[first] = `${headers[first]}, ${value}`
     }
   }
-  return headers
+  return { headers, removed }
 }
 
 /**
- * The `header` option of the `-H` values, and curl's `-H 'Expect:'` (an empty `Expect`: send the
- * body at once) as `expectContinue: false` rather than an empty header.
+ * The `header` option of the `-H` values, and curl's `-H 'Expect:'` (remove `Expect`: send the
+ * body at once) as `expectContinue: false`.
  */
 function requestHeaders(items) {
-  const header = headerFields(items)
+  const { headers: header, removed } = headerFields(items)
   const expect = Object.keys(header).find((name) => name.toLowerCase() === 'expect')
-  if (expect === undefined || header[expect] !== '') return { header }
-  delete header[expect]
+  const noExpect = expect === undefined ? removed.has('expect') : header[expect] === ''
+  if (!noExpect) return { header }
+  if (expect !== undefined) delete header[expect]
   return { header, expectContinue: false }
 }
 
@@ -246,7 +264,8 @@ function proxyUrl(values) {
   if (values['proxy-user'] === undefined) return text
   let url
   try {
-    url = new URL(text)
+    // Without a scheme the proxy is `http:`, as for curl and the library's `proxy` option.
+    url = new URL(/^[a-z][a-z\d+.-]*:\/\//i.test(text) ? text : `http://${text}`)
   } catch {
     throw new UsageError(`--${flag} is not a proxy URL or host:port`)
   }
@@ -266,6 +285,7 @@ function networkOptions(values) {
   const given = (flag) => values[flag] !== undefined
   const redirects = eitherOf(values, 'max-redirs', 'max-redirects')
   return {
+    ...(given('connect-timeout') && { connectTimeout: secondsOption('connect-timeout', values['connect-timeout']) }),
     ...(given('idle-timeout') && { idleTimeout: wholeNumber('idle-timeout', values['idle-timeout'], 'milliseconds') }),
     ...(given('limit-rate') && { maxBytesPerSecond: sizeOption('limit-rate', values['limit-rate']) }),
     ...(given('max-filesize') && {
@@ -292,6 +312,7 @@ function target(positionals, formFile, values) {
     if (positionals.length === 0) throw new UsageError('no URL given')
     if (positionals.length === 1) throw new UsageError('no file to send: give -F name=@file, or <url> <file>')
     if (positionals.length > 2) throw extra(2)
+    if (positionals[1] === '-') throw stdinError('the file operand -')
     const fileName = values['file-name']
     return { url: positionals[0], file: { path: positionals[1], name: values.name ?? 'file', fileName } }
   }
@@ -322,7 +343,6 @@ function formItems(tokens) {
  * @property {'help'|'version'|'upload'} action
  * @property {object} [upload]            the `uploadFile` options (without callbacks)
  * @property {string} [output]            `-o`: where the body goes (absent or `-`: stdout)
- * @property {number} [connectTimeout]    `--connect-timeout`, in ms (absent: none)
  * @property {boolean} fail
  * @property {boolean} json
  * @property {boolean} progress           show the progress (no -s, no -q)
@@ -349,7 +369,6 @@ function parseCommandLine(argv) {
   if (values.version) return { action: 'version', ...flags }
   const form = formParts(formItems(tokens))
   const { url, file } = target(positionals, form.file, values)
-  const connectTimeout = values['connect-timeout'] && secondsOption('connect-timeout', values['connect-timeout'])
   const upload = {
     url,
     filePath: file.path,
@@ -365,7 +384,6 @@ function parseCommandLine(argv) {
     action: 'upload',
     upload,
     ...(values.output !== undefined && values.output !== '-' && { output: values.output }),
-    ...(connectTimeout && { connectTimeout }),
     ...flags,
   }
 }

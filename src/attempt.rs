@@ -6,7 +6,7 @@
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderValue, CONTENT_TYPE, EXPECT};
 use reqwest::Response;
@@ -65,6 +65,8 @@ pub struct Attempts {
     opened: Option<FileSource>,
     max_bytes_per_second: Option<f64>,
     expect_continue: bool,
+    /// How long each new connection may take to set up (`connectTimeout`, `reuse.rs`).
+    connect_timeout: Option<Duration>,
     proxied: bool,
     stop: Stop,
 }
@@ -106,6 +108,7 @@ impl Attempts {
             opened: Some(opened),
             max_bytes_per_second: plan.max_bytes_per_second,
             expect_continue: plan.expect_continue,
+            connect_timeout: plan.connect_timeout,
             proxied: plan.client.proxy != ProxyChoice::None,
             stop: Stop::new(token.child_token()),
         };
@@ -159,7 +162,7 @@ impl Attempts {
         };
         // HTTP/3, like HTTP/2, stops a body early from its stream: no `Expect` there.
         let over_tcp = matches!(route, Route::Tcp(_));
-        let watch = Watch::default();
+        let watch = Watch::new(self.connect_timeout);
         let hold = (hop.with_body && over_tcp)
             .then(|| self.hold(hop, &watch))
             .flatten();

@@ -12,6 +12,7 @@ use napi_derive::napi;
 
 use crate::connector::DnsFailure;
 use crate::phase::Phase;
+use crate::reuse::ConnectTimeout;
 use crate::transport::SendFailure;
 
 /// The stable `code` of a failed upload, exported to JavaScript as the `ErrorCode` object; each
@@ -230,6 +231,9 @@ impl UploadError {
     fn from_client(err: &hyper_util::client::legacy::Error, mut url: reqwest::Url) -> Self {
         if let Some(own) = causes(err).find_map(|e| e.downcast_ref::<UploadError>()) {
             return own.clone();
+        }
+        if causes(err).any(|e| e.is::<ConnectTimeout>()) {
+            return UploadError::timeout(Phase::connect);
         }
         redact(&mut url);
         let code = if causes(err).any(|e| e.is::<DnsFailure>()) {

@@ -55,6 +55,8 @@ pub struct UploadRequest {
     pub timeout: Option<f64>,
     /// The caller's `idleTimeout` in milliseconds: absent, `0` or `Infinity` means none.
     pub idle_timeout: Option<f64>,
+    /// The caller's `connectTimeout` in milliseconds: absent, `0` or `Infinity` means none.
+    pub connect_timeout: Option<f64>,
     /// The caller's `maxBytesPerSecond`: absent, `0` or `Infinity` means no limit.
     pub max_bytes_per_second: Option<f64>,
     /// Extra trusted roots for this upload, as PEM texts (`ca`); absent means none.
@@ -156,6 +158,8 @@ pub struct UploadPlan {
     pub timeout: Option<Duration>,
     /// How long nothing may move before the upload fails; `None` for no limit.
     pub idle_timeout: Option<Duration>,
+    /// How long setting up each new connection may take (`reuse.rs`); `None` for no limit.
+    pub connect_timeout: Option<Duration>,
     /// The pace of the body in bytes per second; `None` for full speed.
     pub max_bytes_per_second: Option<f64>,
     /// The largest response body accepted, decoded.
@@ -207,7 +211,8 @@ impl UploadRequest {
                 .map(|f| (f.name, f.value))
                 .collect(),
             timeout: deadline(self.timeout)?,
-            idle_timeout: idle_limit(self.idle_timeout)?,
+            idle_timeout: limit("idleTimeout", self.idle_timeout)?,
+            connect_timeout: limit("connectTimeout", self.connect_timeout)?,
             max_bytes_per_second: rate_limit(self.max_bytes_per_second)?,
             max_response_bytes: response_limit(self.max_response_bytes)?,
             max_redirects: redirect_limit(self.max_redirects)?,
@@ -450,9 +455,10 @@ fn deadline(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
     })
 }
 
-/// The idle limit: absent, `0` and `Infinity` are none.
-fn idle_limit(timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
-    Ok(match non_negative("idleTimeout", timeout_ms)? {
+/// A limit whose absence, `0` and `Infinity` are none (`idleTimeout`, `connectTimeout`): the
+/// option `name`'s value.
+fn limit(name: &str, timeout_ms: Option<f64>) -> Result<Option<Duration>, UploadError> {
+    Ok(match non_negative(name, timeout_ms)? {
         None | Some(0.0) => None,
         Some(ms) => millis(ms),
     })
@@ -576,6 +582,7 @@ mod tests {
             form_data: vec![pair("k", "v")],
             timeout: None,
             idle_timeout: None,
+            connect_timeout: None,
             max_bytes_per_second: None,
             max_response_bytes: None,
             ca: None,
@@ -652,15 +659,32 @@ mod tests {
 
     #[test]
     fn idle_limits() {
-        assert_eq!(idle_limit(None).unwrap(), None);
-        assert_eq!(idle_limit(Some(0.0)).unwrap(), None);
-        assert_eq!(idle_limit(Some(f64::INFINITY)).unwrap(), None);
+        assert_eq!(limit("idleTimeout", None).unwrap(), None);
+        assert_eq!(limit("idleTimeout", Some(0.0)).unwrap(), None);
+        assert_eq!(limit("idleTimeout", Some(f64::INFINITY)).unwrap(), None);
         assert_eq!(
-            idle_limit(Some(250.0)).unwrap(),
+            limit("idleTimeout", Some(250.0)).unwrap(),
             Some(Duration::from_millis(250))
         );
-        assert!(idle_limit(Some(-1.0)).is_err());
-        assert!(idle_limit(Some(f64::NAN)).is_err());
+        assert!(limit("idleTimeout", Some(-1.0)).is_err());
+        assert!(limit("idleTimeout", Some(f64::NAN)).is_err());
+    }
+
+    #[test]
+    fn connect_limits() {
+        let mut r = request();
+        r.connect_timeout = Some(300.0);
+        let plan = r.validate().unwrap();
+        assert_eq!(plan.connect_timeout, Some(Duration::from_millis(300)));
+        for none in [None, Some(0.0), Some(f64::INFINITY)] {
+            let mut r = request();
+            r.connect_timeout = none;
+            assert_eq!(r.validate().unwrap().connect_timeout, None);
+        }
+        let mut r = request();
+        r.connect_timeout = Some(-1.0);
+        let err = r.validate().unwrap_err();
+        assert!(err.reason.contains("parameter.connectTimeout"), "{err}");
     }
 
     #[test]
@@ -677,10 +701,13 @@ mod tests {
     fn durations_past_a_century_are_no_limit() {
         for huge in [1e22, f64::MAX, f64::INFINITY] {
             assert_eq!(deadline(Some(huge)).unwrap(), None);
-            assert_eq!(idle_limit(Some(huge)).unwrap(), None);
+            assert_eq!(limit("idleTimeout", Some(huge)).unwrap(), None);
         }
         assert_eq!(deadline(Some(5e-324)).unwrap(), Some(Duration::ZERO));
-        assert_eq!(idle_limit(Some(5e-324)).unwrap(), Some(Duration::ZERO));
+        assert_eq!(
+            limit("idleTimeout", Some(5e-324)).unwrap(),
+            Some(Duration::ZERO)
+        );
         assert_eq!(millis(LONGEST.as_millis() as f64), Some(LONGEST));
         assert_eq!(millis(LONGEST.as_millis() as f64 * 1.01), None);
         let policy = retry_policy(RetryRequest {
@@ -740,6 +767,7 @@ mod tests {
         fn any_numbers_give_a_usable_plan_or_a_parameter_error(
             timeout in number(),
             idle in number(),
+            connect in number(),
             rate in number(),
             response in number(),
             redirects in number(),
@@ -750,6 +778,7 @@ mod tests {
             let mut r = request();
             r.timeout = timeout;
             r.idle_timeout = idle;
+            r.connect_timeout = connect;
             r.max_bytes_per_second = rate;
             r.max_response_bytes = response;
             r.max_redirects = redirects;
@@ -758,7 +787,7 @@ mod tests {
                 Err(err) => proptest::prop_assert_eq!(err.code, crate::error::ErrorCode::ERR_INVALID_ARG_VALUE),
                 Ok(plan) => {
                     let retry = plan.retry.unwrap();
-                    let durations = [plan.timeout, plan.idle_timeout, Some(retry.backoff), Some(retry.max_retry_after)];
+                    let durations = [plan.timeout, plan.idle_timeout, plan.connect_timeout, Some(retry.backoff), Some(retry.max_retry_after)];
                     proptest::prop_assert!(durations.into_iter().flatten().all(usable), "{:?}", durations);
                     proptest::prop_assert!(plan.max_response_bytes <= MAX_STRING_BYTES);
                     if let Some(rate) = plan.max_bytes_per_second {

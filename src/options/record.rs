@@ -232,6 +232,17 @@ pub const RECORDS: &[Record] = &[
         see: None,
     },
     Record {
+        name: "connectTimeout",
+        kind: Kind::Number,
+        ts: "number",
+        shown: "number (ms)",
+        fallback: Fallback::Nothing,
+        rule: "longest time setting up each new connection may take: name lookup, TCP, the proxy tunnel or SOCKS handshake, TLS (below); a pooled connection is set up at once; `0` or `Infinity`: none; over 100 years counts as `Infinity`; negative or `NaN`: `ERR_INVALID_ARG_VALUE`",
+        cli: &["--connect-timeout"],
+        doc: "fail with `ETIMEDOUT` (`phase: 'connect'`) when setting up a new connection (name lookup, TCP, proxy, TLS) takes longer; waiting for `100 Continue` or for QUIC is not connecting. `0`, `null`, absent, `Infinity` or anything over 100 years: none",
+        see: None,
+    },
+    Record {
         name: "maxBytesPerSecond",
         kind: Kind::Number,
         ts: "number",
@@ -516,6 +527,7 @@ mod tests {
         for name in [
             "timeout",
             "idleTimeout",
+            "connectTimeout",
             "retry.backoff",
             "retry.maxRetryAfter",
         ] {
