@@ -23,7 +23,10 @@ const CURL_ONLY_FLAGS = [
     why: 'it does not PUT a raw body, it POSTs the file as multipart/form-data: -F file=@path',
   },
   { flags: ['-G', '--get', '-I', '--head'], why: 'it sends POST only' },
-  { flags: ['-u', '--user'], why: "give the credentials as a header: -H 'Authorization: Basic …'" },
+  {
+    flags: ['-u', '--user'],
+    why: "put the credentials in the URL (https://user:password@host/) or give -H 'Authorization: Basic …'",
+  },
   {
     flags: ['-A', '--user-agent', '-e', '--referer'],
     why: "give it as a header: -H 'User-Agent: …' / -H 'Referer: …'",
