@@ -153,8 +153,9 @@ export declare namespace uploadFile {
     maxRedirects?: number | null
     /**
      * Send the upload again, re-opening the file, when the server did not process it (connection
-     * refused, or reset before the whole request was written; after that only with an
-     * `Idempotency-Key` header) or answered 429/503. Default: none. See docs/API.md §2.3.
+     * refused or not set up within `connectTimeout`, or reset before the whole request was written;
+     * after that only with an `Idempotency-Key` header) or answered 429/503. Default: none. See
+     * docs/API.md §2.3.
      */
     retry?: {
       /** How many times the upload may be sent again. Default: `2`. See docs/API.md §2.3. */

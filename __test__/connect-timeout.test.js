@@ -218,3 +218,36 @@ test('CLI: exit 28 when the TLS handshake stalls; exit 0 to a server that answer
   assertExit(t, quic, 0)
   t.is(quic.stdout, 'tcp')
 })
+
+test('with retry, a connection that was not set up in time is tried again: one body arrives, attempts is 2', async (t) => {
+  // A forwarder to the TLS server that holds its first connection silent, then forwards.
+  const endpoint = tls.endpoint()
+  let connections = 0
+  const sockets = new Set()
+  const forwarder = net.createServer((client) => {
+    connections++
+    sockets.add(client)
+    client.on('error', () => {})
+    if (connections === 1) return
+    const upstream = net.connect(tls.port, '127.0.0.1')
+    sockets.add(upstream)
+    upstream.on('error', () => {})
+    client.pipe(upstream).pipe(client)
+  })
+  const { port, close } = await listen(forwarder)
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    return close()
+  })
+  const url = `https://127.0.0.1:${port}${new URL(endpoint.url).pathname}`
+  // Without retry the stall is the result.
+  const alone = await upload({ url, ca: tls.ca, connectTimeout: 300 })
+  t.is(alone.error?.code, 'ETIMEDOUT')
+  t.is(alone.error?.attempts, 1)
+  connections = 0
+  const { res, error } = await upload({ url, ca: tls.ca, connectTimeout: 300, retry: { limit: 2, backoff: 10 } })
+  t.is(res?.statusCode, 200, error?.errMsg)
+  t.is(res?.attempts, 2)
+  t.is(connections, 2)
+  t.is(endpoint.records().length, 1, 'the server got the upload once')
+})

@@ -74,12 +74,15 @@ pub fn may_send_again(unprocessed: Option<Unprocessed>, retry: bool, keyed: bool
 pub enum Ended<'a> {
     /// It failed before any response, with this code; `reused`: on a connection the pool
     /// certainly reused; `unprocessed`: the evidence that the receiver did not process it;
-    /// `keyed`: the request carries an `Idempotency-Key` header.
+    /// `keyed`: the request carries an `Idempotency-Key` header; `timed_out_connecting`: it
+    /// failed with `ETIMEDOUT` while its connection was being set up (`connectTimeout`, or an
+    /// `idleTimeout` in phase `connect`).
     Failed {
         code: ErrorCode,
         reused: bool,
         unprocessed: Option<Unprocessed>,
         keyed: bool,
+        timed_out_connecting: bool,
     },
     /// A response arrived, with this status and `Retry-After` header.
     Answered {
@@ -157,8 +160,11 @@ pub fn decide(
             code,
             unprocessed,
             keyed,
+            timed_out_connecting,
             ..
-        } if (code == ErrorCode::ECONNREFUSED || code.is_connection_lost())
+        } if (code == ErrorCode::ECONNREFUSED
+            || code.is_connection_lost()
+            || timed_out_connecting)
             && may_send_again(unprocessed, true, keyed) =>
         {
             policy.backoff_before(repeat)
@@ -285,6 +291,7 @@ mod tests {
             reused,
             unprocessed: Some(Unprocessed::NotWritten),
             keyed: false,
+            timed_out_connecting: false,
         }
     }
 
@@ -295,6 +302,7 @@ mod tests {
             reused,
             unprocessed: None,
             keyed,
+            timed_out_connecting: false,
         }
     }
 
@@ -495,6 +503,34 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_that_timed_out_setting_up_is_sent_again_under_retry_only() {
+        let now = SystemTime::now();
+        let policy = RetryPolicy {
+            limit: 2,
+            backoff: Duration::from_millis(10),
+            max_retry_after: Duration::from_secs(1),
+        };
+        let timed_out = |timed_out_connecting| Ended::Failed {
+            code: ErrorCode::ETIMEDOUT,
+            reused: false,
+            unprocessed: Some(Unprocessed::NotWritten),
+            keyed: false,
+            timed_out_connecting,
+        };
+        let fresh = Tally::default();
+        assert!(matches!(
+            decide(Some(&policy), fresh, timed_out(true), None, now),
+            Resend::After(_)
+        ));
+        assert_eq!(decide(None, fresh, timed_out(true), None, now), Resend::No);
+        assert_eq!(
+            decide(Some(&policy), fresh, timed_out(false), None, now),
+            Resend::No,
+            "a timeout after the connection was set up is the result"
+        );
+    }
+
+    #[test]
     fn an_unprocessed_request_is_sent_again_at_once_up_to_the_bound() {
         let now = SystemTime::now();
         for evidence in [Unprocessed::RefusedStream, Unprocessed::GoawayUnprocessed] {
@@ -503,6 +539,7 @@ mod tests {
                 reused: true,
                 unprocessed: Some(evidence),
                 keyed: false,
+                timed_out_connecting: false,
             };
             let fresh = Tally::default();
             assert_eq!(decide(None, fresh, ended, None, now), Resend::Unprocessed);
@@ -534,6 +571,7 @@ mod tests {
             reused: false,
             unprocessed: Some(Unprocessed::RefusedStream),
             keyed: false,
+            timed_out_connecting: false,
         };
         for _ in 0..UNPROCESSED_RESENDS {
             sends.sending();

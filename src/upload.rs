@@ -132,17 +132,19 @@ impl Failed {
     /// As the retry rules see it, with `code`. Over HTTP/2 a lost connection is no sign of a
     /// stale pooled one: a server closing an idle HTTP/2 connection says so with `GOAWAY`, whose
     /// unprocessed streams are the evidence.
-    fn ended(self, code: ErrorCode) -> Ended<'static> {
+    fn ended(self, err: &UploadError) -> Ended<'static> {
         let http2 = match self.http2 {
             Some(Http2Failure::RefusedStream) => Some(Unprocessed::RefusedStream),
             Some(Http2Failure::GoawayUnprocessed) => Some(Unprocessed::GoawayUnprocessed),
             Some(Http2Failure::Other) | None => None,
         };
         Ended::Failed {
-            code,
+            code: err.code,
             reused: self.reused && self.http2.is_none(),
             unprocessed: http2.or(self.unprocessed),
             keyed: self.keyed,
+            timed_out_connecting: err.code == ErrorCode::ETIMEDOUT
+                && err.phase == Some(Phase::connect),
         }
     }
 }
@@ -161,7 +163,7 @@ fn next_step(
     let response = match result {
         Ok(response) => response,
         Err(err) => {
-            let ended = failed.ended(err.code);
+            let ended = failed.ended(&err);
             return sends.after(ended).map(Step::Again).ok_or(err);
         }
     };

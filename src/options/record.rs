@@ -283,7 +283,7 @@ pub const RECORDS: &[Record] = &[
         fallback: Fallback::Nothing,
         rule: "when a failed attempt is sent again; its fields below",
         cli: &[],
-        doc: "send the upload again, re-opening the file, when the server did not process it (connection refused, or reset before the whole request was written; after that only with an `Idempotency-Key` header) or answered 429/503",
+        doc: "send the upload again, re-opening the file, when the server did not process it (connection refused or not set up within `connectTimeout`, or reset before the whole request was written; after that only with an `Idempotency-Key` header) or answered 429/503",
         see: Some("2.3"),
     },
     Record {
