@@ -64,8 +64,8 @@ struct Heard {
     setup: Option<Duration>,
 }
 
-/// How long a held body waits, for an origin that showed `heard` and a connection that took
-/// `setup` to set up (`None`: a reused one).
+/// How long a held body waits, for an origin whose latest answer took `heard_answer` (`None`:
+/// none heard yet) and a connection that took `setup` to set up (`None`: unknown).
 pub fn wait_for(heard_answer: Option<Duration>, setup: Option<Duration>) -> Duration {
     let by_setup = CONTINUE_FLOOR.saturating_add(setup.unwrap_or_default().saturating_mul(SETUPS));
     let by_answer = heard_answer.unwrap_or_default().saturating_mul(ANSWERS);

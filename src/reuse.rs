@@ -190,7 +190,7 @@ impl Watch {
 
     /// How long the connector took to set the connection up, once it did: `None` while it
     /// runs, and when it was never called (a pooled connection).
-    pub fn setup(&self) -> Option<std::time::Duration> {
+    pub fn setup(&self) -> Option<Duration> {
         let connecting = *lock(&self.record);
         Some(connecting.end?.saturating_duration_since(connecting.start?))
     }

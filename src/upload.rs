@@ -129,7 +129,7 @@ struct Failed {
 }
 
 impl Failed {
-    /// As the retry rules see it, with `code`. Over HTTP/2 a lost connection is no sign of a
+    /// As the retry rules see it, failed with `err`. Over HTTP/2 a lost connection is no sign of a
     /// stale pooled one: a server closing an idle HTTP/2 connection says so with `GOAWAY`, whose
     /// unprocessed streams are the evidence.
     fn ended(self, err: &UploadError) -> Ended<'static> {
